@@ -1,0 +1,530 @@
+/*
+ * config.c - the settings table and the greygate.conf parser (see config.h)
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "wlist.h"
+
+enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM };
+
+struct setting {
+	const char *name;
+	enum ctype type;
+	const char *def;
+	long min, max;
+	size_t offset;
+	const char *choices;	/* CT_ENUM: "a|b|c" */
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct gg_config, f)
+#define DAY 86400L
+#define YEAR (366 * DAY)
+
+static const struct setting settings[] = {
+	{ "listen", CT_STR, "inet:127.0.0.1:10023", 0, 0, OFF(listen), NULL,
+	  "Comma-separated sockets: inet:ADDR:PORT, inet:[IPV6]:PORT, unix:/path" },
+	{ "listen_unix_mode", CT_MODE, "0666", 0, 07777, OFF(listen_unix_mode), NULL,
+	  "Permissions of unix: sockets (octal)" },
+	{ "user", CT_STR, "greygate", 0, 0, OFF(user), NULL,
+	  "User to switch to after binding and opening the database when started as root; empty: stay" },
+	{ "pid_file", CT_STR, "", 0, 0, OFF(pid_file), NULL,
+	  "Write the daemon's pid here (empty: none)" },
+	{ "syslog_name", CT_STR, "greygate", 0, 0, OFF(syslog_name), NULL,
+	  "Syslog identity" },
+	{ "syslog_facility", CT_ENUM, "mail", 0, 0, OFF(syslog_facility),
+	  "mail|daemon|local0|local1|local2|local3|local4|local5|local6|local7", "Syslog facility" },
+	{ "myhostname", CT_STR, "", 0, 0, OFF(myhostname), NULL,
+	  "Host name used in X-Greylist headers and replies (empty: the system's)" },
+	{ "log_verbose", CT_BOOL, "no", 0, 0, OFF(log_verbose), NULL,
+	  "Log connection events and protocol details too" },
+	{ "database", CT_STR, "bdb:/var/lib/greygate", 0, 0, OFF(database), NULL,
+	  "Triplet store: bdb:DIRECTORY (a Berkeley DB environment)" },
+	{ "database_cache_size", CT_INT, "32", 1, 4096, OFF(database_cache_size), NULL,
+	  "Berkeley DB cache in MB" },
+	{ "database_checkpoint_interval", CT_DURATION, "60s", 1, DAY, OFF(database_checkpoint_interval), NULL,
+	  "How often the database log is checkpointed and old log files removed" },
+	{ "database_expire_interval", CT_DURATION, "1h", 1, 30 * DAY, OFF(database_expire_interval), NULL,
+	  "How often a walk over the database deletes expired and corrupt records" },
+	{ "database_expire_slice", CT_INT, "500", 1, 1000000, OFF(database_expire_slice), NULL,
+	  "Records examined per expiry step (one step every 20 ms while a walk runs)" },
+	{ "on_db_error", CT_ENUM, "dunno", 0, 0, OFF(on_db_error), "dunno|defer",
+	  "Answer when the database fails during a request: dunno (fail open) or defer" },
+	{ "greylist_delay", CT_DURATION, "300s", 0, 30 * DAY, OFF(greylist_delay), NULL,
+	  "How long a new triplet is deferred" },
+	{ "greylist_retry_window", CT_DURATION, "2d", 1, YEAR, OFF(greylist_retry_window), NULL,
+	  "A retry must come within this time after the first attempt, else it starts over" },
+	{ "greylist_max_age", CT_DURATION, "35d", 1, 10 * YEAR, OFF(greylist_max_age), NULL,
+	  "Records unused this long are forgotten" },
+	{ "greylist_auto_whitelist", CT_INT, "5", 0, 1000000, OFF(greylist_auto_whitelist), NULL,
+	  "Passed deliveries (at most one counted per hour) after which a client network is trusted; 0 disables" },
+	{ "greylist_ipv4_prefix", CT_INT, "24", 0, 32, OFF(greylist_ipv4_prefix), NULL,
+	  "IPv4 client network prefix in triplets" },
+	{ "greylist_ipv6_prefix", CT_INT, "64", 0, 128, OFF(greylist_ipv6_prefix), NULL,
+	  "IPv6 client network prefix in triplets" },
+	{ "greylist_reply", CT_STR, "Greylisted, please try again in %s seconds", 0, 0,
+	  OFF(greylist_reply), NULL,
+	  "Text after DEFER_IF_PERMIT 4.7.1; escapes %s %d %c %f %r %h %%" },
+	{ "greylist_header", CT_BOOL, "yes", 0, 0, OFF(greylist_header), NULL,
+	  "Add X-Greylist to a delayed message when it passes, once per message" },
+	{ "whitelist_clients", CT_STR, "", 0, 0, OFF(whitelist_clients), NULL,
+	  "Clients never greylisted: addresses, networks, host names, .domains, /regex/, file:/path" },
+	{ "whitelist_senders", CT_STR, "", 0, 0, OFF(whitelist_senders), NULL,
+	  "Senders never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
+	{ "whitelist_recipients", CT_STR, "", 0, 0, OFF(whitelist_recipients), NULL,
+	  "Recipients never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
+	{ "policy_max_line_length", CT_INT, "4096", 64, 1048576, OFF(policy_max_line_length), NULL,
+	  "Longest attribute line accepted" },
+	{ "policy_max_attributes", CT_INT, "128", 8, 100000, OFF(policy_max_attributes), NULL,
+	  "Most attributes in one request" },
+	{ "policy_max_request_size", CT_INT, "65536", 256, 16777216, OFF(policy_max_request_size), NULL,
+	  "Largest request in bytes" },
+	{ "policy_max_connections", CT_INT, "4096", 1, 1000000, OFF(policy_max_connections), NULL,
+	  "Most simultaneous client connections; more are closed at once" },
+	{ "policy_idle_timeout", CT_DURATION, "330s", 1, DAY, OFF(policy_idle_timeout), NULL,
+	  "Close a connection idle between requests this long" },
+	{ "policy_request_timeout", CT_DURATION, "30s", 1, DAY, OFF(policy_request_timeout), NULL,
+	  "Close a connection that leaves a request unfinished this long" },
+};
+
+#define NSETTINGS GG_ARRAY_LEN(settings)
+
+static char **str_field(struct gg_config *cfg, const struct setting *s)
+{
+	return (char **)((char *)cfg + s->offset);
+}
+
+static long *long_field(struct gg_config *cfg, const struct setting *s)
+{
+	return (long *)((char *)cfg + s->offset);
+}
+
+static int *int_field(struct gg_config *cfg, const struct setting *s)
+{
+	return (int *)((char *)cfg + s->offset);
+}
+
+static const struct setting *find(const char *name)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (strcmp(settings[i].name, name) == 0)
+			return &settings[i];
+	return NULL;
+}
+
+/* choice_ok - is value one of "a|b|c"? */
+static int choice_ok(const char *choices, const char *value)
+{
+	size_t vl = strlen(value);
+	const char *p = choices;
+
+	while (*p) {
+		const char *e = strchr(p, '|');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == vl && strncmp(p, value, l) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return 0;
+}
+
+/* set_one - parse value into its typed field */
+static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, const char *value,
+			      const char *where, char *err, size_t errsize)
+{
+	long v;
+	int b;
+	enum gg_status st;
+	char shown[80];
+
+	gg_sanitize(shown, sizeof(shown), value, strlen(value), 60);
+	switch (s->type) {
+	case CT_STR:
+	case CT_ENUM: {
+		char *copy;
+		if (s->type == CT_ENUM && !choice_ok(s->choices, value)) {
+			snprintf(err, errsize, "%s: %s: '%s' is not one of %s", where, s->name,
+				 shown, s->choices);
+			return GG_EINVAL;
+		}
+		if ((copy = strdup(value)) == NULL) {
+			snprintf(err, errsize, "%s: out of memory", where);
+			return GG_ENOMEM;
+		}
+		free(*str_field(cfg, s));
+		*str_field(cfg, s) = copy;
+		return GG_OK;
+	}
+	case CT_INT:
+		st = gg_parse_long(value, s->min, s->max, &v);
+		if (st == GG_EINVAL) {
+			snprintf(err, errsize, "%s: %s: '%s' is not a number", where, s->name, shown);
+			return st;
+		}
+		break;
+	case CT_DURATION:
+		st = gg_parse_duration(value, LONG_MAX / 2, &v);
+		if (st == GG_EINVAL) {
+			snprintf(err, errsize, "%s: %s: '%s' is not a duration (a number with an "
+				 "optional s, m, h, d or w suffix)", where, s->name, shown);
+			return st;
+		}
+		if (st == GG_OK && (v < s->min || v > s->max))
+			st = GG_ETOOBIG;
+		break;
+	case CT_MODE: {
+		char *end;
+		errno = 0;
+		v = strtol(value, &end, 8);
+		st = (*value == '\0' || *end != '\0' || errno) ? GG_EINVAL :
+		    (v < s->min || v > s->max) ? GG_ETOOBIG : GG_OK;
+		if (st == GG_EINVAL) {
+			snprintf(err, errsize, "%s: %s: '%s' is not an octal mode", where, s->name, shown);
+			return st;
+		}
+		break;
+	}
+	case CT_BOOL:
+		if (gg_parse_bool(value, &b) != GG_OK) {
+			snprintf(err, errsize, "%s: %s: '%s' is not yes or no", where, s->name, shown);
+			return GG_EINVAL;
+		}
+		*int_field(cfg, s) = b;
+		return GG_OK;
+	default:
+		return GG_EINVAL;
+	}
+	if (st != GG_OK) {
+		snprintf(err, errsize, "%s: %s: '%s' is out of range (%ld..%ld%s)", where, s->name,
+			 shown, s->min, s->max, s->type == CT_DURATION ? " seconds" : "");
+		return st;
+	}
+	*long_field(cfg, s) = v;
+	return GG_OK;
+}
+
+/* gg_config_new - a snapshot with every default */
+struct gg_config *gg_config_new(void)
+{
+	struct gg_config *cfg = calloc(1, sizeof(*cfg));
+	char err[256];
+
+	if (cfg == NULL)
+		return NULL;
+	if ((cfg->where = calloc(NSETTINGS, sizeof(char *))) == NULL ||
+	    (cfg->path = strdup("")) == NULL)
+		goto fail;
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (set_one(cfg, &settings[i], settings[i].def, "default", err, sizeof(err)) != GG_OK)
+			goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
+/* gg_config_free - release a snapshot */
+void gg_config_free(struct gg_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if (settings[i].type == CT_STR || settings[i].type == CT_ENUM)
+			free(*str_field(cfg, &settings[i]));
+		if (cfg->where)
+			free(cfg->where[i]);
+	}
+	free(cfg->where);
+	free(cfg->path);
+	gg_wlist_free(cfg->wl_clients);
+	gg_wlist_free(cfg->wl_senders);
+	gg_wlist_free(cfg->wl_recipients);
+	free(cfg);
+}
+
+/* gg_config_set - one setting by name */
+enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char *value,
+			     const char *where, char *err, size_t errsize)
+{
+	const struct setting *s = find(name);
+	enum gg_status st;
+	size_t idx;
+	char shown[80];
+
+	if (s == NULL) {
+		gg_sanitize(shown, sizeof(shown), name, strlen(name), 60);
+		snprintf(err, errsize, "%s: unknown setting '%s'", where, shown);
+		return GG_EINVAL;
+	}
+	if ((st = set_one(cfg, s, value, where, err, errsize)) != GG_OK)
+		return st;
+	idx = (size_t)(s - settings);
+	free(cfg->where[idx]);
+	cfg->where[idx] = strdup(where);
+	return GG_OK;
+}
+
+/* apply_line - one logical "name = value" line */
+static enum gg_status apply_line(struct gg_config *cfg, char *line, const char *where,
+				 char *err, size_t errsize)
+{
+	char *eq = strchr(line, '='), *name, *value;
+
+	if (eq == NULL) {
+		char shown[80];
+		gg_sanitize(shown, sizeof(shown), line, strlen(line), 60);
+		snprintf(err, errsize, "%s: missing '=' in '%s' (expected name = value)", where, shown);
+		return GG_EFORMAT;
+	}
+	*eq = '\0';
+	name = gg_str_trim(line);
+	value = gg_str_trim(eq + 1);
+	if (*name == '\0') {
+		snprintf(err, errsize, "%s: missing setting name before '='", where);
+		return GG_EFORMAT;
+	}
+	return gg_config_set(cfg, name, value, where, err, errsize);
+}
+
+/* gg_config_load - read a file of settings */
+enum gg_status gg_config_load(struct gg_config *cfg, const char *path, char *err, size_t errsize)
+{
+	FILE *fp;
+	char *line = NULL, *logical = NULL, where[600];
+	size_t cap = 0, llen = 0;
+	ssize_t n;
+	long lineno = 0, startline = 0;
+	enum gg_status st = GG_OK;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errsize, "cannot open configuration file %s: %s", path, strerror(errno));
+		return GG_EIO;
+	}
+	free(cfg->path);
+	cfg->path = strdup(path);
+	for (;;) {
+		n = getline(&line, &cap, fp);
+		if (n >= 0) {
+			lineno++;
+			while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+				line[--n] = '\0';
+		}
+		if (n >= 0 && memchr(line, '\0', (size_t)n) != NULL) {
+			snprintf(err, errsize, "%s:%ld: NUL byte in configuration line", path, lineno);
+			st = GG_EFORMAT;
+			break;
+		}
+		int blank = n >= 0 && line[strspn(line, " \t")] == '\0';
+		int comment = n >= 0 && line[strspn(line, " \t")] == '#';
+		int cont = n >= 0 && !blank && !comment && (line[0] == ' ' || line[0] == '\t');
+		if (blank || comment)
+			continue;
+		if (cont) {
+			if (logical == NULL) {
+				snprintf(err, errsize, "%s:%ld: continuation line without a setting "
+					 "before it (settings start in the first column)", path, lineno);
+				st = GG_EFORMAT;
+				break;
+			}
+			char *nl = realloc(logical, llen + (size_t)n + 2);
+			if (nl == NULL) {
+				st = GG_ENOMEM;
+				break;
+			}
+			logical = nl;
+			logical[llen++] = ' ';
+			memcpy(logical + llen, line, (size_t)n + 1);
+			llen += (size_t)n;
+			continue;
+		}
+		if (logical != NULL) {
+			snprintf(where, sizeof(where), "%s:%ld", path, startline);
+			st = apply_line(cfg, logical, where, err, errsize);
+			free(logical);
+			logical = NULL;
+			if (st != GG_OK)
+				break;
+		}
+		if (n < 0)
+			break;
+		if ((logical = strdup(line)) == NULL) {
+			st = GG_ENOMEM;
+			break;
+		}
+		llen = (size_t)n;
+		startline = lineno;
+	}
+	if (st == GG_ENOMEM)
+		snprintf(err, errsize, "%s:%ld: out of memory", path, lineno);
+	else if (st == GG_OK && ferror(fp)) {
+		snprintf(err, errsize, "%s: read error: %s", path, strerror(errno));
+		st = GG_EIO;
+	}
+	free(logical);
+	free(line);
+	fclose(fp);
+	return st;
+}
+
+/* gg_config_override - "-o name=value" */
+enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *err, size_t errsize)
+{
+	char *copy = strdup(arg), *eq;
+	enum gg_status st;
+
+	if (copy == NULL)
+		return GG_ENOMEM;
+	if ((eq = strchr(copy, '=')) == NULL) {
+		snprintf(err, errsize, "-o %s: expected name=value", arg);
+		free(copy);
+		return GG_EINVAL;
+	}
+	*eq = '\0';
+	st = gg_config_set(cfg, gg_str_trim(copy), gg_str_trim(eq + 1), "-o", err, errsize);
+	free(copy);
+	return st;
+}
+
+/* where_of - where a setting was given, for cross-check messages */
+static const char *where_of(const struct gg_config *cfg, const char *name)
+{
+	const struct setting *s = find(name);
+	const char *w = s ? cfg->where[s - settings] : NULL;
+
+	return w ? w : (cfg->path[0] ? cfg->path : "default");
+}
+
+/* check_reply - only documented escapes in greylist_reply */
+static enum gg_status check_reply(const struct gg_config *cfg, char *err, size_t errsize)
+{
+	for (const char *p = cfg->greylist_reply; *p; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '\0' || strchr("sdcfrh%", p[1]) == NULL) {
+			snprintf(err, errsize, "%s: greylist_reply: unknown escape '%%%c' (use %%s %%d "
+				 "%%c %%f %%r %%h or %%%%)", where_of(cfg, "greylist_reply"),
+				 p[1] ? p[1] : ' ');
+			return GG_EINVAL;
+		}
+		p++;
+	}
+	for (const char *p = cfg->greylist_reply; *p; p++)
+		if ((unsigned char)*p < 0x20) {
+			snprintf(err, errsize, "%s: greylist_reply: control characters are not allowed",
+				 where_of(cfg, "greylist_reply"));
+			return GG_EINVAL;
+		}
+	return GG_OK;
+}
+
+/* gg_config_finish - cross-checks and derived data */
+enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize)
+{
+	enum gg_status st;
+
+	if (cfg->greylist_retry_window <= cfg->greylist_delay) {
+		snprintf(err, errsize, "%s: greylist_retry_window (%lds) must be longer than "
+			 "greylist_delay (%lds)", where_of(cfg, "greylist_retry_window"),
+			 cfg->greylist_retry_window, cfg->greylist_delay);
+		return GG_EINVAL;
+	}
+	if (cfg->greylist_max_age < cfg->greylist_retry_window) {
+		snprintf(err, errsize, "%s: greylist_max_age (%lds) must not be shorter than "
+			 "greylist_retry_window (%lds)", where_of(cfg, "greylist_max_age"),
+			 cfg->greylist_max_age, cfg->greylist_retry_window);
+		return GG_EINVAL;
+	}
+	if (cfg->policy_max_request_size < cfg->policy_max_line_length) {
+		snprintf(err, errsize, "%s: policy_max_request_size (%ld) must be at least "
+			 "policy_max_line_length (%ld)", where_of(cfg, "policy_max_request_size"),
+			 cfg->policy_max_request_size, cfg->policy_max_line_length);
+		return GG_EINVAL;
+	}
+	if (cfg->listen[strspn(cfg->listen, " \t,")] == '\0') {
+		snprintf(err, errsize, "%s: listen: no socket given", where_of(cfg, "listen"));
+		return GG_EINVAL;
+	}
+	if ((st = check_reply(cfg, err, errsize)) != GG_OK)
+		return st;
+	if (cfg->myhostname[0] == '\0') {
+		char host[256];
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		free(cfg->myhostname);
+		if ((cfg->myhostname = strdup(host)) == NULL)
+			return GG_ENOMEM;
+	}
+	if ((st = gg_wlist_build(GG_WL_CLIENTS, cfg->whitelist_clients,
+				 where_of(cfg, "whitelist_clients"), &cfg->wl_clients, err, errsize)) != GG_OK)
+		return st;
+	if ((st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_senders,
+				 where_of(cfg, "whitelist_senders"), &cfg->wl_senders, err, errsize)) != GG_OK)
+		return st;
+	return gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_recipients,
+			      where_of(cfg, "whitelist_recipients"), &cfg->wl_recipients, err, errsize);
+}
+
+/* format_value - current value of a setting as text */
+static void format_value(const struct gg_config *cfg, const struct setting *s, char *buf,
+			 size_t size)
+{
+	struct gg_config *c = (struct gg_config *)cfg;
+
+	switch (s->type) {
+	case CT_STR:
+	case CT_ENUM:
+		snprintf(buf, size, "%s", *str_field(c, s));
+		break;
+	case CT_INT:
+		snprintf(buf, size, "%ld", *long_field(c, s));
+		break;
+	case CT_DURATION:
+		snprintf(buf, size, "%lds", *long_field(c, s));
+		break;
+	case CT_MODE:
+		snprintf(buf, size, "%04lo", *long_field(c, s));
+		break;
+	case CT_BOOL:
+		snprintf(buf, size, "%s", *int_field(c, s) ? "yes" : "no");
+		break;
+	}
+}
+
+/* gg_config_print - effective settings */
+void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed)
+{
+	struct gg_config *defaults = only_changed ? gg_config_new() : NULL;
+
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		char val[4096], dval[4096];
+		format_value(cfg, &settings[i], val, sizeof(val));
+		if (defaults != NULL) {
+			format_value(defaults, &settings[i], dval, sizeof(dval));
+			if (strcmp(val, dval) == 0)
+				continue;
+		}
+		fprintf(fp, "%s = %s\n", settings[i].name, val);
+	}
+	gg_config_free(defaults);
+}
+
+/* gg_config_print_table - documentation rows */
+void gg_config_print_table(FILE *fp)
+{
+	static const char *tn[] = { "string", "integer", "duration", "boolean", "mode", "choice" };
+
+	for (size_t i = 0; i < NSETTINGS; i++)
+		fprintf(fp, "%s|%s|%s|%s\n", settings[i].name, tn[settings[i].type],
+			settings[i].def, settings[i].doc);
+}

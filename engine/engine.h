@@ -1,0 +1,62 @@
+/*
+ * engine.h - the verdict engine shared by every front end
+ *
+ * gg_engine_eval() answers one request: static whitelists first, then the
+ * triplet store through the greylisting state machine.  The verdict says
+ * what to do, why (reason and detail for the log line), and carries the
+ * reply text and the header to add, already formatted.
+ *
+ * The engine owns neither the configuration nor the store: the caller
+ * opens them, hands them in, and may swap the configuration between
+ * requests (SIGHUP).  Storage trouble never escapes as an error: the
+ * verdict is then what on_db_error says (by default accept), with
+ * db_error set so the caller logs it.
+ *
+ * Threads: an engine belongs to one thread.
+ */
+#ifndef GG_ENGINE_H
+#define GG_ENGINE_H
+
+#include <stdint.h>
+#include "config.h"
+#include "greylist.h"
+#include "request.h"
+#include "store.h"
+
+enum gg_action {
+	GG_ACTION_ACCEPT,	/* no objection (DUNNO) */
+	GG_ACTION_GREYLIST,	/* temporary refusal (DEFER_IF_PERMIT 4.7.1) */
+	GG_ACTION_TAG,		/* accept and add headers */
+	GG_ACTION_REJECT,	/* permanent refusal */
+};
+
+struct gg_verdict {
+	enum gg_action action;
+	const char *reason;	/* "new", "early-retry", "whitelist", "not-rcpt", "db-error", ... */
+	char detail[160];	/* e.g. the whitelist item that matched, or the DB error */
+	long remaining;		/* seconds until a retry passes (greylist) */
+	long delayed;		/* seconds a passing message was held (0 if none) */
+	int db_error;		/* the store failed; detail says how */
+	char text[512];		/* reply text ("4.7.1 Greylisted ...") for refusals */
+	char header[512];	/* "X-Greylist: ..." to add, or "" */
+	char key[GG_KEY_MAX];	/* the triplet key used, or "" */
+};
+
+struct gg_engine_stats {
+	unsigned long requests, accepted, greylisted, whitelisted, db_errors, corrupt_records;
+};
+
+struct gg_engine {
+	const struct gg_config *cfg;
+	struct gg_store *store;
+	struct gg_engine_stats stats;
+};
+
+void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_store *store);
+/* Decide one request at time now (seconds since the epoch). */
+void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+		    struct gg_verdict *v);
+/* Name of an action for log lines. */
+const char *gg_engine_action_str(enum gg_action a);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * store.c - choose a triplet store backend from its specification
+ *
+ * "bdb:/var/lib/greygate" is the only backend so far; the prefix picks the
+ * backend and the rest is the backend's own address.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_bdb.h"
+
+/* gg_store_open - open the backend named by spec */
+enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store **out,
+			     char *err, size_t errsize)
+{
+	*out = NULL;
+	if (strncmp(spec, "bdb:", 4) == 0) {
+		if (spec[4] != '/') {
+			snprintf(err, errsize, "database = %s: the directory must be an absolute path", spec);
+			return GG_EINVAL;
+		}
+		return gg_store_bdb_open(spec + 4, cache_mb, out, err, errsize);
+	}
+	snprintf(err, errsize, "database = %s: unknown backend (expected bdb:/directory)", spec);
+	return GG_EINVAL;
+}

@@ -1,0 +1,383 @@
+/*
+ * store_bdb.c - Berkeley DB 5.3 backend of the triplet store
+ *
+ * One transactional environment in a directory (database = bdb:DIR) with one
+ * B-tree file, greygate.db.  The environment is opened with DB_REGISTER |
+ * DB_RECOVER, so a daemon killed with -9 is recovered at the next start
+ * while a second process (the milter, an admin tool) can share it safely.
+ *
+ * Durability: commits are written to the log with write(2) before the
+ * caller answers the MTA (DB_TXN_WRITE_NOSYNC), so every answered decision
+ * survives the death of the process; an operating system crash may lose
+ * the last second of decisions, which only means those senders are
+ * greylisted again.  Log files are removed automatically once checkpointed.
+ *
+ * Threads: one handle belongs to one thread.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <db.h>
+
+#include "store.h"
+#include "store_bdb.h"
+#include "triplet.h"
+#include "record.h"
+#include "util.h"
+
+#define DB_FILE "greygate.db"
+
+struct store_bdb {
+	struct gg_store base;
+	DB_ENV *env;
+	DB *db;
+	DB_TXN *txn;
+	unsigned char *expire_key;	/* where the expiry walk resumes */
+	size_t expire_klen;		/* 0: start from the beginning */
+};
+
+/* seterr - remember the reason of a failure */
+static enum gg_status seterr(struct store_bdb *s, int ret, const char *what)
+{
+	snprintf(s->base.error, sizeof(s->base.error), "%s: %s", what, db_strerror(ret));
+	return GG_EDB;
+}
+
+/* errcall - Berkeley DB's own diagnostics become our last error */
+static void errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct store_bdb *s = env->app_private;
+
+	(void)pfx;
+	if (s != NULL)
+		snprintf(s->base.error, sizeof(s->base.error), "%s", msg);
+}
+
+static enum gg_status bdb_begin(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if (s->txn != NULL)
+		return GG_OK;
+	if ((ret = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+		s->txn = NULL;
+		return seterr(s, ret, "begin transaction");
+	}
+	return GG_OK;
+}
+
+static enum gg_status bdb_commit(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DB_TXN *txn = s->txn;
+	int ret;
+
+	if (txn == NULL)
+		return GG_OK;
+	s->txn = NULL;
+	if ((ret = txn->commit(txn, 0)) != 0)
+		return seterr(s, ret, "commit");
+	return GG_OK;
+}
+
+static void bdb_abort(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DB_TXN *txn = s->txn;
+
+	if (txn == NULL)
+		return;
+	s->txn = NULL;
+	(void)txn->abort(txn);
+}
+
+static void dbt_in(DBT *d, const void *p, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (u_int32_t)len;
+}
+
+static enum gg_status bdb_get(struct gg_store *gs, const void *key, size_t klen,
+			      void *val, size_t vsize, size_t *vlen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k, d;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	memset(&d, 0, sizeof(d));
+	d.data = val;
+	d.ulen = (u_int32_t)vsize;
+	d.flags = DB_DBT_USERMEM;
+	ret = s->db->get(s->db, s->txn, &k, &d, 0);
+	if (ret == DB_NOTFOUND)
+		return GG_NOTFOUND;
+	if (ret == DB_BUFFER_SMALL) {
+		/* Larger than any record we write: junk, let the caller delete it. */
+		*vlen = 0;
+		return GG_EFORMAT;
+	}
+	if (ret != 0)
+		return seterr(s, ret, "get");
+	*vlen = d.size;
+	return GG_OK;
+}
+
+static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
+			      const void *val, size_t vlen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k, d;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	dbt_in(&d, val, vlen);
+	if ((ret = s->db->put(s->db, s->txn, &k, &d, 0)) != 0)
+		return seterr(s, ret, "put");
+	return GG_OK;
+}
+
+static enum gg_status bdb_del(struct gg_store *gs, const void *key, size_t klen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	ret = s->db->del(s->db, s->txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return GG_NOTFOUND;
+	if (ret != 0)
+		return seterr(s, ret, "delete");
+	return GG_OK;
+}
+
+/* bdb_expire_slice - one bounded step of the expiry walk, in its own transaction */
+static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, unsigned budget,
+				       struct gg_expire_stats *st, int *done)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	unsigned char kbuf[GG_KEY_MAX], vbuf[GG_RECORD_MAX];
+	DB_TXN *txn = NULL;
+	DBC *cur = NULL;
+	DBT k, d;
+	enum gg_status status = GG_OK;
+	int ret, flag;
+	unsigned n;
+
+	*done = 0;
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0)
+		return seterr(s, ret, "expire: begin transaction");
+	if ((ret = s->db->cursor(s->db, txn, &cur, 0)) != 0) {
+		status = seterr(s, ret, "expire: cursor");
+		goto out;
+	}
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = kbuf;
+	k.ulen = sizeof(kbuf);
+	k.flags = DB_DBT_USERMEM;
+	d.data = vbuf;
+	d.ulen = sizeof(vbuf);
+	d.flags = DB_DBT_USERMEM;
+	if (s->expire_klen > 0) {
+		memcpy(kbuf, s->expire_key, s->expire_klen);
+		k.size = (u_int32_t)s->expire_klen;
+		flag = DB_SET_RANGE;
+	} else {
+		flag = DB_FIRST;
+	}
+	for (n = 0; n < budget; n++) {
+		uint64_t last;
+
+		ret = cur->get(cur, &k, &d, flag);
+		flag = DB_NEXT;
+		if (ret == DB_NOTFOUND) {
+			*done = 1;
+			s->expire_klen = 0;
+			break;
+		}
+		if (ret == DB_BUFFER_SMALL) {
+			/* An oversized key or value is not ours: delete it. */
+			DBT pk, pd;
+			memset(&pk, 0, sizeof(pk));
+			memset(&pd, 0, sizeof(pd));
+			pk.flags = pd.flags = DB_DBT_MALLOC;
+			ret = cur->get(cur, &pk, &pd, DB_CURRENT);
+			free(pk.data);
+			free(pd.data);
+			if (ret == 0 && (ret = cur->del(cur, 0)) == 0) {
+				st->corrupt++;
+				continue;
+			}
+			status = seterr(s, ret, "expire: oversized record");
+			goto out;
+		}
+		if (ret != 0) {
+			status = seterr(s, ret, "expire: read");
+			goto out;
+		}
+		st->examined++;
+		if (gg_record_last_seen(vbuf, d.size, &last) != GG_OK) {
+			if ((ret = cur->del(cur, 0)) != 0) {
+				status = seterr(s, ret, "expire: delete");
+				goto out;
+			}
+			st->corrupt++;
+		} else if (last < before) {
+			if ((ret = cur->del(cur, 0)) != 0) {
+				status = seterr(s, ret, "expire: delete");
+				goto out;
+			}
+			st->expired++;
+		}
+	}
+	if (!*done) {
+		/* Remember the next key so the next slice starts there. */
+		ret = cur->get(cur, &k, &d, DB_NEXT);
+		if (ret == DB_NOTFOUND) {
+			*done = 1;
+			s->expire_klen = 0;
+		} else if (ret == 0 || ret == DB_BUFFER_SMALL) {
+			if (ret == 0) {
+				memcpy(s->expire_key, kbuf, k.size);
+				s->expire_klen = k.size;
+			}
+		} else {
+			status = seterr(s, ret, "expire: read");
+			goto out;
+		}
+	}
+out:
+	if (cur != NULL)
+		(void)cur->close(cur);
+	if (status == GG_OK) {
+		if ((ret = txn->commit(txn, 0)) != 0)
+			status = seterr(s, ret, "expire: commit");
+	} else {
+		(void)txn->abort(txn);
+	}
+	return status;
+}
+
+static enum gg_status bdb_checkpoint(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if ((ret = s->env->txn_checkpoint(s->env, 0, 0, 0)) != 0)
+		return seterr(s, ret, "checkpoint");
+	return GG_OK;
+}
+
+static enum gg_status bdb_walk(struct gg_store *gs, int (*cb)(void *, const void *, size_t,
+	const void *, size_t), void *arg)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBC *cur = NULL;
+	DBT k, d;
+	int ret;
+	enum gg_status status = GG_OK;
+
+	if ((ret = s->db->cursor(s->db, NULL, &cur, DB_READ_COMMITTED)) != 0)
+		return seterr(s, ret, "walk: cursor");
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		if (cb(arg, k.data, k.size, d.data, d.size) != 0)
+			break;
+	if (ret != 0 && ret != DB_NOTFOUND)
+		status = seterr(s, ret, "walk: read");
+	(void)cur->close(cur);
+	return status;
+}
+
+static void bdb_close(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+
+	bdb_abort(gs);
+	if (s->db != NULL)
+		(void)s->db->close(s->db, 0);
+	if (s->env != NULL) {
+		(void)s->env->txn_checkpoint(s->env, 0, 0, 0);
+		(void)s->env->close(s->env, 0);
+	}
+	free(s->expire_key);
+	free(s);
+}
+
+static const struct gg_store_ops bdb_ops = {
+	.name = "bdb",
+	.begin = bdb_begin,
+	.commit = bdb_commit,
+	.abort = bdb_abort,
+	.get = bdb_get,
+	.put = bdb_put,
+	.del = bdb_del,
+	.expire_slice = bdb_expire_slice,
+	.checkpoint = bdb_checkpoint,
+	.walk = bdb_walk,
+	.close = bdb_close,
+};
+
+/* gg_store_bdb_open - open (creating and recovering) the environment in dir */
+enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_store **out,
+				 char *err, size_t errsize)
+{
+	struct store_bdb *s;
+	int ret;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_RECOVER | DB_REGISTER;
+
+	*out = NULL;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errsize, "cannot create database directory %s: %s", dir, strerror(errno));
+		return GG_EIO;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL || (s->expire_key = malloc(GG_KEY_MAX)) == NULL) {
+		free(s);
+		snprintf(err, errsize, "out of memory");
+		return GG_ENOMEM;
+	}
+	s->base.ops = &bdb_ops;
+	if ((ret = db_env_create(&s->env, 0)) != 0) {
+		snprintf(err, errsize, "db_env_create: %s", db_strerror(ret));
+		free(s->expire_key);
+		free(s);
+		return GG_EDB;
+	}
+	s->env->app_private = s;
+	s->env->set_errcall(s->env, errcall);
+	if (cache_mb > 0)
+		(void)s->env->set_cachesize(s->env, (u_int32_t)(cache_mb / 1024),
+					    (u_int32_t)((cache_mb % 1024) * 1024 * 1024), 1);
+	(void)s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	(void)s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	if ((ret = s->env->open(s->env, dir, flags, 0600)) != 0) {
+		snprintf(err, errsize, "cannot open Berkeley DB environment %s: %s%s%s", dir,
+			 db_strerror(ret), s->base.error[0] ? ": " : "", s->base.error);
+		goto fail;
+	}
+	if ((ret = db_create(&s->db, s->env, 0)) != 0) {
+		snprintf(err, errsize, "db_create: %s", db_strerror(ret));
+		goto fail;
+	}
+	if ((ret = s->db->open(s->db, NULL, DB_FILE, NULL, DB_BTREE,
+			       DB_CREATE | DB_AUTO_COMMIT, 0600)) != 0) {
+		snprintf(err, errsize, "cannot open %s/%s: %s%s%s", dir, DB_FILE, db_strerror(ret),
+			 s->base.error[0] ? ": " : "", s->base.error);
+		goto fail;
+	}
+	*out = &s->base;
+	return GG_OK;
+fail:
+	bdb_close(&s->base);
+	return GG_EDB;
+}

@@ -1,0 +1,436 @@
+/*
+ * main.c - greygate-policyd start-up: arguments, sockets, database, privileges
+ *
+ * Order matters and is fixed: read and check the configuration, open the
+ * log, bind every socket (ports below 1024 need root), go to the background
+ * (before the database is opened, because Berkeley DB registers the process
+ * that opens it), open and recover the database, hand the database files
+ * to the unprivileged user and drop privileges for good, then tell the
+ * waiting parent that start-up succeeded.  Any failure before that point is
+ * printed by the parent as "greygate-policyd: fatal: ..." with exit status 1.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "policyd.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
+#define PROG "greygate-policyd"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: %s [-c FILE] [-f] [-t] [-n] [-o name=value]... [-V]\n"
+		"  -c FILE        configuration file (default %s)\n"
+		"  -f             stay in the foreground, log to stderr\n"
+		"  -t             check the configuration and exit\n"
+		"  -n             print the effective settings and exit\n"
+		"  -o name=value  override a setting (may be repeated)\n"
+		"  -V             print the version and exit\n", PROG, DEFAULT_CONFIG);
+}
+
+/* policyd_load_config - file, then -o overrides, then checks */
+struct gg_config *policyd_load_config(struct policyd *pd, char *err, size_t errsize)
+{
+	struct gg_config *cfg = gg_config_new();
+
+	if (cfg == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (gg_config_load(cfg, pd->config_path, err, errsize) != GG_OK)
+		goto fail;
+	for (int i = 0; i < pd->noverrides; i++)
+		if (gg_config_override(cfg, pd->overrides[i], err, errsize) != GG_OK)
+			goto fail;
+	if (gg_config_finish(cfg, err, errsize) != GG_OK)
+		goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
+/* bind_inet - "ADDR:PORT" or "[ADDR]:PORT" */
+static int bind_inet(const char *spec, char *err, size_t errsize)
+{
+	char host[80];
+	const char *colon, *h = spec;
+	size_t hlen;
+	long port;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, on = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (*h == '[') {
+		const char *rb = strchr(h, ']');
+		if (rb == NULL || rb[1] != ':')
+			goto bad;
+		h++;
+		hlen = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(h, ':')) == NULL)
+			goto bad;
+		hlen = (size_t)(colon - h);
+	}
+	if (hlen == 0 || hlen >= sizeof(host) || gg_parse_long(colon + 1, 1, 65535, &port) != GG_OK)
+		goto bad;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		sl = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*sin6);
+	} else {
+		goto bad;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errsize, "listen = inet:%s: socket: %s", spec, strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+		snprintf(err, errsize, "listen = inet:%s: cannot bind: %s", spec, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+bad:
+	snprintf(err, errsize, "listen = inet:%s: expected inet:ADDRESS:PORT or inet:[IPV6]:PORT "
+		 "with a numeric address", spec);
+	return -1;
+}
+
+/* bind_unix - a socket file with listen_unix_mode */
+static int bind_unix(const char *path, long mode, char *err, size_t errsize)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path[0] != '/' || gg_strcpy(sun.sun_path, sizeof(sun.sun_path), path) != GG_OK) {
+		snprintf(err, errsize, "listen = unix:%s: expected an absolute path of at most %zu bytes",
+			 path, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	/* Remove a stale socket from an earlier run, but never any other kind of file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errsize, "listen = unix:%s: exists and is not a socket", path);
+			return -1;
+		}
+		(void)unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errsize, "listen = unix:%s: socket: %s", path, strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || chmod(path, (mode_t)mode) != 0) {
+		snprintf(err, errsize, "listen = unix:%s: cannot bind: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* policyd_bind - every socket in listen = */
+int policyd_bind(struct policyd *pd, char *err, size_t errsize)
+{
+	char *copy = strdup(pd->cfg->listen), *save = NULL, *tok;
+	int rc = 0;
+
+	if (copy == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		int fd;
+		if (pd->nlisten == POLICYD_MAX_LISTENERS) {
+			snprintf(err, errsize, "listen: more than %d sockets", POLICYD_MAX_LISTENERS);
+			rc = -1;
+			break;
+		}
+		if (strncmp(tok, "inet:", 5) == 0)
+			fd = bind_inet(tok + 5, err, errsize);
+		else if (strncmp(tok, "unix:", 5) == 0)
+			fd = bind_unix(tok + 5, pd->cfg->listen_unix_mode, err, errsize);
+		else {
+			snprintf(err, errsize, "listen = %s: expected inet:ADDRESS:PORT or unix:/path", tok);
+			fd = -1;
+		}
+		if (fd < 0) {
+			rc = -1;
+			break;
+		}
+		pd->listen_fd[pd->nlisten] = fd;
+		(void)gg_strcpy(pd->listen_name[pd->nlisten], sizeof(pd->listen_name[0]), tok);
+		pd->nlisten++;
+	}
+	free(copy);
+	return rc;
+}
+
+/* raise_fd_limit - room for policy_max_connections plus our own files */
+static void raise_fd_limit(struct policyd *pd)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)pd->cfg->policy_max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		gg_log_warn(&pd->log, "file descriptor limit is %lu, below policy_max_connections "
+			    "(%ld) + 64; connections beyond it will fail", (unsigned long)rl.rlim_cur,
+			    pd->cfg->policy_max_connections);
+}
+
+/* chown_dir - give the database directory and its files to the daemon user */
+static int chown_dir(const char *dir, uid_t uid, gid_t gid, char *err, size_t errsize)
+{
+	DIR *d;
+	struct dirent *de;
+	int dfd;
+
+	if (chown(dir, uid, gid) != 0 || (d = opendir(dir)) == NULL) {
+		snprintf(err, errsize, "cannot give %s to the daemon user: %s", dir, strerror(errno));
+		return -1;
+	}
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (fchownat(dfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
+			snprintf(err, errsize, "cannot give %s/%s to the daemon user: %s", dir,
+				 de->d_name, strerror(errno));
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* drop_privileges - switch to user= for good, each step checked */
+static int drop_privileges(struct policyd *pd, char *err, size_t errsize)
+{
+	const char *user = pd->cfg->user;
+	struct passwd *pw;
+	uid_t r, e, s;
+
+	if (geteuid() != 0 || user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsize, "user = %s: no such user (create it, e.g. adduser --system "
+			 "--group %s)", user, user);
+		return -1;
+	}
+	if (strncmp(pd->cfg->database, "bdb:", 4) == 0 &&
+	    chown_dir(pd->cfg->database + 4, pw->pw_uid, pw->pw_gid, err, errsize) != 0)
+		return -1;
+	if (setgroups(1, &pw->pw_gid) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
+		snprintf(err, errsize, "cannot switch to user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (getresuid(&r, &e, &s) != 0 || r != pw->pw_uid || e != pw->pw_uid || s != pw->pw_uid ||
+	    setuid(0) == 0) {
+		snprintf(err, errsize, "privileges were not dropped to user %s", user);
+		return -1;
+	}
+	return 0;
+}
+
+/* daemonize - fork; the parent waits for the child's start-up verdict on a pipe */
+static int daemonize(int *report_fd)
+{
+	int p[2];
+	pid_t pid;
+	char buf[1024];
+	ssize_t n;
+	size_t got = 0;
+
+	if (pipe(p) != 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		if (got == 1 && buf[0] == '+')
+			_exit(0);
+		fprintf(stderr, "%s: fatal: %s\n", PROG, got ? buf : "start-up failed (see syslog)");
+		_exit(1);
+	}
+	close(p[0]);
+	(void)setsid();
+	if (chdir("/") != 0)
+		return -1;
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	*report_fd = p[1];
+	return 0;
+}
+
+/* report - tell the waiting parent how start-up went */
+static void report(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg)) < 0) {
+		/* The parent is gone; nothing more to tell. */
+	}
+	close(fd);
+}
+
+/* write_pid_file - for init scripts */
+static int write_pid_file(const char *path, char *err, size_t errsize)
+{
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct policyd pd;
+	char err[1024];
+	int opt, foreground = 0, check = 0, print = 0, report_fd = -1, rc;
+
+	memset(&pd, 0, sizeof(pd));
+	pd.config_path = DEFAULT_CONFIG;
+	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			pd.config_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'n':
+			print = 1;
+			break;
+		case 'o':
+			if (pd.noverrides == POLICYD_MAX_OVERRIDES) {
+				fprintf(stderr, "%s: fatal: more than %d -o options\n", PROG,
+					POLICYD_MAX_OVERRIDES);
+				return 64;
+			}
+			pd.overrides[pd.noverrides++] = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", PROG, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	if ((pd.cfg = policyd_load_config(&pd, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: fatal: %s\n", PROG, err);
+		return 1;
+	}
+	if (check) {
+		gg_config_free(pd.cfg);
+		return 0;
+	}
+	if (print) {
+		gg_config_print(pd.cfg, stdout, 0);
+		gg_config_free(pd.cfg);
+		return 0;
+	}
+	if (gg_log_open(&pd.log, pd.cfg->syslog_name[0] ? pd.cfg->syslog_name : PROG,
+			pd.cfg->syslog_facility, foreground) != 0) {
+		fprintf(stderr, "%s: fatal: syslog_facility = %s: unknown facility\n", PROG,
+			pd.cfg->syslog_facility);
+		return 1;
+	}
+	pd.log.verbose = pd.cfg->log_verbose;
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(&pd);
+	if (policyd_bind(&pd, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: fatal: %s\n", PROG, err);
+		return 1;
+	}
+	if (!foreground && daemonize(&report_fd) != 0) {
+		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", PROG, strerror(errno));
+		return 1;
+	}
+	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
+			  err, sizeof(err)) != GG_OK ||
+	    drop_privileges(&pd, err, sizeof(err)) != 0 ||
+	    write_pid_file(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
+	    (pd.base = event_base_new()) == NULL) {
+		if (pd.base == NULL && err[0] == '\0')
+			snprintf(err, sizeof(err), "cannot create the event loop");
+		gg_log_err(&pd.log, "fatal: %s", err);
+		report(report_fd, err);
+		gg_store_close(pd.store);
+		return 1;
+	}
+	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s, greylist_delay=%lds",
+		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database, pd.cfg->greylist_delay);
+	report(report_fd, "+");
+	rc = policyd_run(&pd);
+	gg_store_close(pd.store);
+	gg_log_info(&pd.log, "stopped; database closed cleanly");
+	event_base_free(pd.base);
+	gg_config_free(pd.cfg);
+	gg_log_close(&pd.log);
+	return rc;
+}

@@ -1,0 +1,114 @@
+/*
+ * policy_proto.c - policy delegation request parsing (see policy_proto.h)
+ */
+#include <string.h>
+
+#include "policy_proto.h"
+#include "util.h"
+
+static const struct {
+	const char *name;
+	enum gg_req_field field;
+} attrs[] = {
+	{ "request", GG_RF_REQUEST },
+	{ "protocol_state", GG_RF_PROTOCOL_STATE },
+	{ "client_address", GG_RF_CLIENT_ADDRESS },
+	{ "client_name", GG_RF_CLIENT_NAME },
+	{ "reverse_client_name", GG_RF_REVERSE_CLIENT_NAME },
+	{ "helo_name", GG_RF_HELO_NAME },
+	{ "sender", GG_RF_SENDER },
+	{ "recipient", GG_RF_RECIPIENT },
+	{ "instance", GG_RF_INSTANCE },
+	{ "queue_id", GG_RF_QUEUE_ID },
+	{ "sasl_username", GG_RF_SASL_USERNAME },
+};
+
+/* gg_policy_begin - reset for the next request */
+void gg_policy_begin(struct gg_policy_req *pr)
+{
+	gg_request_init(&pr->req);
+	pr->nattrs = 0;
+	pr->size = 0;
+	pr->error = GG_PE_NONE;
+	pr->errdetail[0] = '\0';
+}
+
+/* fail - keep the first problem of a request */
+static void fail(struct gg_policy_req *pr, enum gg_policy_error e, const char *what, size_t len)
+{
+	if (pr->error != GG_PE_NONE)
+		return;
+	pr->error = e;
+	gg_sanitize(pr->errdetail, sizeof(pr->errdetail), what, len, 60);
+}
+
+/* gg_policy_line - one line of a request */
+int gg_policy_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
+		   const char *line, size_t len)
+{
+	const char *eq;
+	size_t nlen;
+
+	pr->size += len + 1;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return 1;
+	if (pr->error == GG_PE_SIZE || pr->error == GG_PE_ATTRIBUTES)
+		return 0;	/* already refused: just find the end */
+	if (pr->size > lim->max_request) {
+		fail(pr, GG_PE_SIZE, line, len);
+		return 0;
+	}
+	if (++pr->nattrs > lim->max_attributes) {
+		fail(pr, GG_PE_ATTRIBUTES, line, len);
+		return 0;
+	}
+	if (len > lim->max_line) {
+		fail(pr, GG_PE_LINE, line, len);
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if (c < 0x20 && c != '\t') {
+			fail(pr, GG_PE_BINARY, line, len);
+			return 0;
+		}
+	}
+	if ((eq = memchr(line, '=', len)) == NULL || eq == line) {
+		fail(pr, GG_PE_SYNTAX, line, len);
+		return 0;
+	}
+	nlen = (size_t)(eq - line);
+	for (size_t i = 0; i < GG_ARRAY_LEN(attrs); i++) {
+		if (strlen(attrs[i].name) != nlen || memcmp(attrs[i].name, line, nlen) != 0)
+			continue;
+		enum gg_status st = gg_request_set(&pr->req, attrs[i].field, eq + 1, len - nlen - 1);
+		if (st == GG_EINVAL || (st != GG_OK && attrs[i].field == GG_RF_CLIENT_ADDRESS))
+			fail(pr, GG_PE_VALUE, line, len);
+		break;
+	}
+	return 0;
+}
+
+/* gg_policy_overlong - a line was cut off by the framing layer */
+void gg_policy_overlong(struct gg_policy_req *pr, size_t len)
+{
+	pr->size += len;
+	fail(pr, GG_PE_LINE, "(line discarded)", 16);
+}
+
+/* gg_policy_error_str - log text */
+const char *gg_policy_error_str(enum gg_policy_error e)
+{
+	switch (e) {
+	case GG_PE_NONE:	return "no error";
+	case GG_PE_SYNTAX:	return "malformed attribute line (expected name=value)";
+	case GG_PE_BINARY:	return "control characters in attribute line";
+	case GG_PE_LINE:	return "attribute line longer than policy_max_line_length";
+	case GG_PE_ATTRIBUTES:	return "more attributes than policy_max_attributes";
+	case GG_PE_SIZE:	return "request larger than policy_max_request_size";
+	case GG_PE_VALUE:	return "attribute value too long for its field";
+	}
+	return "unknown error";
+}
