@@ -413,8 +413,8 @@ int main(int argc, char **argv)
 	}
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
-	    drop_privileges(&pd, err, sizeof(err)) != 0 ||
 	    write_pid_file(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
+	    drop_privileges(&pd, err, sizeof(err)) != 0 ||
 	    (pd.base = event_base_new()) == NULL) {
 		if (pd.base == NULL && err[0] == '\0')
 			snprintf(err, sizeof(err), "cannot create the event loop");
