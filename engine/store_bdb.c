@@ -359,6 +359,9 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 					    (u_int32_t)((cache_mb % 1024) * 1024 * 1024), 1);
 	(void)s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	(void)s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	/* Allocate region files in full now: a sparse region on a file system that
+	 * fills up later would kill the process with SIGBUS instead of an error. */
+	(void)s->env->set_flags(s->env, DB_REGION_INIT, 1);
 	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	if ((ret = s->env->open(s->env, dir, flags, 0600)) != 0) {
 		snprintf(err, errsize, "cannot open Berkeley DB environment %s: %s%s%s", dir,
