@@ -1,6 +1,7 @@
 /*
  * engine.c - verdicts: whitelists, then greylisting (see engine.h)
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -109,10 +110,9 @@ static enum gg_status read_rec(struct gg_engine *e, const char *key, size_t klen
 	return st;
 }
 
-/* greylist_txn - one attempt at the read-decide-write transaction */
-static enum gg_status greylist_txn(struct gg_engine *e, const struct gg_greylist_params *p,
-				   uint64_t now, const char *tkey, size_t tklen,
-				   const char *ckey, size_t cklen, struct gg_greylist_result *res)
+/* greylist_ops - read, decide and write one triplet inside the open transaction */
+static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist_params *p,
+				   uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res)
 {
 	struct gg_triplet_rec trec;
 	struct gg_client_rec crec;
@@ -123,53 +123,58 @@ static enum gg_status greylist_txn(struct gg_engine *e, const struct gg_greylist
 
 	memset(&trec, 0, sizeof(trec));
 	memset(&crec, 0, sizeof(crec));
-	if ((st = gg_store_begin(e->store)) != GG_OK)
-		return st;
 	if (p->auto_whitelist > 0) {
-		st = read_rec(e, ckey, cklen, buf, &len);
+		st = read_rec(e, v->ckey, v->cklen, buf, &len);
 		if (st == GG_OK) {
 			if (gg_record_client_decode(buf, len, &crec) == GG_OK) {
 				have_c = 1;
 			} else {
 				e->stats.corrupt_records++;
-				if ((st = e->store->ops->del(e->store, ckey, cklen)) != GG_OK)
-					goto fail;
+				if ((st = e->store->ops->del(e->store, v->ckey, v->cklen)) != GG_OK)
+					return st;
 			}
 		} else if (st != GG_NOTFOUND) {
-			goto fail;
+			return st;
 		}
 	}
-	st = read_rec(e, tkey, tklen, buf, &len);
+	st = read_rec(e, v->key, v->klen, buf, &len);
 	if (st == GG_OK) {
 		if (gg_record_triplet_decode(buf, len, &trec) == GG_OK) {
 			have_t = 1;
 		} else {
 			e->stats.corrupt_records++;
-			if ((st = e->store->ops->del(e->store, tkey, tklen)) != GG_OK)
-				goto fail;
+			if ((st = e->store->ops->del(e->store, v->key, v->klen)) != GG_OK)
+				return st;
 		}
 	} else if (st != GG_NOTFOUND) {
-		goto fail;
+		return st;
 	}
 	gg_greylist_step(p, now, &trec, have_t, &crec, have_c, res);
 	if (res->write_triplet) {
 		len = gg_record_triplet_encode(&trec, buf);
-		if ((st = e->store->ops->put(e->store, tkey, tklen, buf, len)) != GG_OK)
-			goto fail;
+		if ((st = e->store->ops->put(e->store, v->key, v->klen, buf, len)) != GG_OK)
+			return st;
 	}
 	if (res->write_client) {
 		len = gg_record_client_encode(&crec, buf);
-		if ((st = e->store->ops->put(e->store, ckey, cklen, buf, len)) != GG_OK)
-			goto fail;
+		if ((st = e->store->ops->put(e->store, v->ckey, v->cklen, buf, len)) != GG_OK)
+			return st;
 	}
-	return gg_store_commit(e->store);
-fail:
-	gg_store_abort(e->store);
-	return st;
+	return GG_OK;
+}
+
+/* params - greylisting parameters from the configuration */
+static void params(const struct gg_config *cfg, struct gg_greylist_params *p)
+{
+	p->delay = cfg->greylist_delay;
+	p->retry_window = cfg->greylist_retry_window;
+	p->max_age = cfg->greylist_max_age;
+	p->auto_whitelist = cfg->greylist_auto_whitelist;
 }
 
 /* verdict_accept - a verdict with no objection */
-static void verdict_accept(struct gg_engine *e, struct gg_verdict *v, const char *reason, const char *detail)
+static void verdict_accept(struct gg_engine *e, struct gg_verdict *v, const char *reason,
+			   const char *detail)
 {
 	v->action = GG_ACTION_ACCEPT;
 	v->reason = reason;
@@ -178,95 +183,163 @@ static void verdict_accept(struct gg_engine *e, struct gg_verdict *v, const char
 	e->stats.accepted++;
 }
 
-/* gg_engine_eval - decide one request */
-void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-		    struct gg_verdict *v)
+/*
+ * prepare - everything that needs no database: stage, whitelists, keys.
+ * Returns 1 when the triplet store must decide (keys are in v), 0 when the
+ * verdict is already final.
+ */
+static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_verdict *v)
 {
 	const struct gg_config *cfg = e->cfg;
-	struct gg_greylist_params p;
-	struct gg_greylist_result res;
 	struct gg_addr addr;
 	char net[GG_ADDR_STRLEN], sender[GG_ADDRESS_MAX + 1], rcpt[GG_ADDRESS_MAX + 1];
-	char ckey[GG_KEY_MAX];
-	size_t tklen, cklen;
 	const char *wl;
-	enum gg_status st = GG_OK;
 
-	memset(v, 0, sizeof(*v));
+	memset(v, 0, offsetof(struct gg_verdict, text));
+	v->text[0] = v->header[0] = v->key[0] = v->ckey[0] = '\0';
 	e->stats.requests++;
 	if (req->stage != GG_STAGE_RCPT) {
 		verdict_accept(e, v, "not-rcpt-stage", req->protocol_state);
-		return;
+		return 0;
 	}
 	if (gg_addr_parse(req->client_address, &addr) != GG_OK) {
 		verdict_accept(e, v, "bad-client-address", NULL);
-		return;
+		return 0;
 	}
 	if ((wl = gg_wlist_match_client(cfg->wl_clients, &addr, req->client_name)) != NULL) {
 		e->stats.whitelisted++;
 		verdict_accept(e, v, "whitelist-client", wl);
-		return;
+		return 0;
 	}
 	if ((wl = gg_wlist_match_address(cfg->wl_recipients, req->recipient)) != NULL) {
 		e->stats.whitelisted++;
 		verdict_accept(e, v, "whitelist-recipient", wl);
-		return;
+		return 0;
 	}
 	if (req->sender[0] != '\0' &&
 	    (wl = gg_wlist_match_address(cfg->wl_senders, req->sender)) != NULL) {
 		e->stats.whitelisted++;
 		verdict_accept(e, v, "whitelist-sender", wl);
-		return;
+		return 0;
 	}
 	if (req->recipient[0] == '\0') {
 		verdict_accept(e, v, "no-recipient", NULL);
-		return;
+		return 0;
 	}
 	gg_triplet_client_net(&addr, (int)cfg->greylist_ipv4_prefix, (int)cfg->greylist_ipv6_prefix,
 			      net, sizeof(net));
 	if (gg_triplet_sender(req->sender, sender, sizeof(sender)) != GG_OK ||
 	    gg_triplet_recipient(req->recipient, rcpt, sizeof(rcpt)) != GG_OK ||
-	    gg_triplet_key(net, sender, rcpt, v->key, sizeof(v->key), &tklen) != GG_OK ||
-	    gg_triplet_client_key(net, ckey, sizeof(ckey), &cklen) != GG_OK) {
+	    gg_triplet_key(net, sender, rcpt, v->key, sizeof(v->key), &v->klen) != GG_OK ||
+	    gg_triplet_client_key(net, v->ckey, sizeof(v->ckey), &v->cklen) != GG_OK) {
 		verdict_accept(e, v, "address-too-long", NULL);
-		return;
+		return 0;
 	}
-	p.delay = cfg->greylist_delay;
-	p.retry_window = cfg->greylist_retry_window;
-	p.max_age = cfg->greylist_max_age;
-	p.auto_whitelist = cfg->greylist_auto_whitelist;
-	for (int attempt = 0; attempt < DEADLOCK_RETRIES; attempt++) {
-		st = greylist_txn(e, &p, now, v->key, tklen, ckey, cklen, &res);
-		if (st == GG_OK)
-			break;
-	}
-	if (st != GG_OK) {
-		e->stats.db_errors++;
-		v->db_error = 1;
-		(void)gg_strcpy(v->detail, sizeof(v->detail), gg_store_error(e->store));
-		if (strcmp(cfg->on_db_error, "defer") == 0) {
-			v->action = GG_ACTION_GREYLIST;
-			v->reason = "db-error";
-			snprintf(v->text, sizeof(v->text), "4.3.0 Temporary failure, please try again later");
-			e->stats.greylisted++;
-		} else {
-			verdict_accept(e, v, "db-error", NULL);
-		}
-		return;
-	}
-	v->reason = gg_greylist_outcome_str(res.outcome);
-	if (gg_greylist_is_defer(res.outcome)) {
+	return 1;
+}
+
+/* db_failed - the store could not decide: on_db_error says what to answer */
+static void db_failed(struct gg_engine *e, struct gg_verdict *v)
+{
+	e->stats.db_errors++;
+	v->db_error = 1;
+	(void)gg_strcpy(v->detail, sizeof(v->detail), gg_store_error(e->store));
+	if (strcmp(e->cfg->on_db_error, "defer") == 0) {
 		v->action = GG_ACTION_GREYLIST;
-		v->remaining = res.remaining;
-		format_reply(cfg, req, res.remaining, v->text, sizeof(v->text));
+		v->reason = "db-error";
+		snprintf(v->text, sizeof(v->text), "4.3.0 Temporary failure, please try again later");
+		e->stats.greylisted++;
+	} else {
+		verdict_accept(e, v, "db-error", NULL);
+	}
+}
+
+/* finish - turn the state machine's result into the verdict */
+static void finish(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+		   const struct gg_greylist_result *res, struct gg_verdict *v)
+{
+	const struct gg_config *cfg = e->cfg;
+
+	v->reason = gg_greylist_outcome_str(res->outcome);
+	if (gg_greylist_is_defer(res->outcome)) {
+		v->action = GG_ACTION_GREYLIST;
+		v->remaining = res->remaining;
+		format_reply(cfg, req, res->remaining, v->text, sizeof(v->text));
 		e->stats.greylisted++;
 		return;
 	}
 	v->action = GG_ACTION_ACCEPT;
 	e->stats.accepted++;
-	if (res.outcome == GG_GL_PASS_FIRST) {
-		v->delayed = res.delayed;
+	if (res->outcome == GG_GL_PASS_FIRST) {
+		v->delayed = res->delayed;
 		if (cfg->greylist_header)
-			format_header(cfg, res.delayed, now, v->header, sizeof(v->header));
+			format_header(cfg, res->delayed, now, v->header, sizeof(v->header));
+	}
+}
+
+/* decide_alone - one request in its own transaction, retried on deadlock */
+static void decide_alone(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+			 struct gg_verdict *v)
+{
+	struct gg_greylist_params p;
+	struct gg_greylist_result res;
+	enum gg_status st = GG_OK;
+
+	params(e->cfg, &p);
+	for (int attempt = 0; attempt < DEADLOCK_RETRIES; attempt++) {
+		if ((st = gg_store_begin(e->store)) != GG_OK)
+			continue;
+		if ((st = greylist_ops(e, &p, now, v, &res)) == GG_OK &&
+		    (st = gg_store_commit(e->store)) == GG_OK)
+			break;
+		gg_store_abort(e->store);
+	}
+	if (st != GG_OK)
+		db_failed(e, v);
+	else
+		finish(e, req, now, &res, v);
+}
+
+/* gg_engine_eval - decide one request */
+void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+		    struct gg_verdict *v)
+{
+	if (prepare(e, req, v))
+		decide_alone(e, req, now, v);
+}
+
+/* gg_engine_eval_batch - decide n requests with one commit */
+void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
+			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res)
+{
+	struct gg_greylist_params p;
+	enum gg_status st;
+	size_t i, ndb = 0;
+
+	for (i = 0; i < n; i++) {
+		v[i].db_pending = prepare(e, reqs[i], &v[i]);
+		ndb += (size_t)v[i].db_pending;
+	}
+	if (ndb == 0)
+		return;
+	params(e->cfg, &p);
+	if ((st = gg_store_begin(e->store)) == GG_OK) {
+		for (i = 0; i < n && st == GG_OK; i++)
+			if (v[i].db_pending)
+				st = greylist_ops(e, &p, now, &v[i], &res[i]);
+		if (st == GG_OK)
+			st = gg_store_commit(e->store);
+		else
+			gg_store_abort(e->store);
+	}
+	for (i = 0; i < n; i++) {
+		if (!v[i].db_pending)
+			continue;
+		v[i].db_pending = 0;
+		/* The batch was rolled back as a whole: decide each on its own. */
+		if (st != GG_OK)
+			decide_alone(e, reqs[i], now, &v[i]);
+		else
+			finish(e, reqs[i], now, &res[i], &v[i]);
 	}
 }

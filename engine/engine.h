@@ -31,6 +31,7 @@ enum gg_action {
 };
 
 struct gg_verdict {
+	/* Fields up to text are cleared for each request. */
 	enum gg_action action;
 	const char *reason;	/* "new", "early-retry", "whitelist", "not-rcpt", "db-error", ... */
 	char detail[160];	/* e.g. the whitelist item that matched, or the DB error */
@@ -40,6 +41,10 @@ struct gg_verdict {
 	char text[512];		/* reply text ("4.7.1 Greylisted ...") for refusals */
 	char header[512];	/* "X-Greylist: ..." to add, or "" */
 	char key[GG_KEY_MAX];	/* the triplet key used, or "" */
+	/* Engine-internal: */
+	char ckey[GG_KEY_MAX];	/* the client key */
+	size_t klen, cklen;
+	int db_pending;
 };
 
 struct gg_engine_stats {
@@ -56,6 +61,14 @@ void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_
 /* Decide one request at time now (seconds since the epoch). */
 void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
 		    struct gg_verdict *v);
+/*
+ * Decide n requests in one database transaction (group commit): fewer log
+ * writes under load, same answers.  If the batch fails as a whole it is
+ * rolled back and every request is decided on its own, so one bad request
+ * cannot take others down with it.  res is scratch space of n entries.
+ */
+void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
+			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res);
 /* Name of an action for log lines. */
 const char *gg_engine_action_str(enum gg_action a);
 

@@ -31,6 +31,7 @@ int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int
 		return -1;
 	(void)gg_strcpy(log->ident, sizeof(log->ident), ident);
 	log->use_stderr = use_stderr;
+	log->pid = (long)getpid();
 	if (!use_stderr)
 		openlog(log->ident, LOG_PID | LOG_NDELAY, fac);
 	return 0;
@@ -60,7 +61,7 @@ void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ld %s[%ld]: %s%s%s\n", when, ts.tv_nsec / 1000000L,
-			log->ident, (long)getpid(), prio <= LOG_WARNING ? level[prio & 7] : "",
+			log->ident, log->pid, prio <= LOG_WARNING ? level[prio & 7] : "",
 			prio <= LOG_WARNING ? ": " : "", line);
 	} else {
 		syslog(prio, "%s%s%s", prio <= LOG_WARNING ? level[prio & 7] : "",

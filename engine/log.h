@@ -16,6 +16,7 @@ struct gg_log {
 	int use_stderr;
 	int verbose;
 	char ident[64];
+	long pid;	/* for stderr lines; stderr logging never forks */
 };
 
 /* Set up logging; facility is a name such as "mail"; returns -1 if unknown. */

@@ -3,7 +3,8 @@
  *
  * main.c owns start-up: arguments, configuration, sockets, daemon mode,
  * database and privileges.  server.c owns the running daemon: the event
- * loop, connections, the protocol exchange, signals and database timers.
+ * loop, listeners, signals and database timers; conn.c owns each client
+ * connection and the protocol exchange.
  */
 #ifndef GG_POLICYD_H
 #define GG_POLICYD_H
@@ -18,8 +19,23 @@
 
 #define POLICYD_MAX_LISTENERS 16
 #define POLICYD_MAX_OVERRIDES 64
+#define POLICYD_BATCH_MAX 256	/* requests decided per database commit, at most */
 
 struct conn;
+
+/*
+ * Requests completed during one turn of the event loop, decided together
+ * with one database commit at the end of the turn (conn.c).
+ */
+struct policyd_batch {
+	struct conn *conn[POLICYD_BATCH_MAX];		/* NULL once the connection closed */
+	int refused[POLICYD_BATCH_MAX];			/* answer DUNNO, already logged */
+	struct gg_request req[POLICYD_BATCH_MAX];
+	const struct gg_request *reqp[POLICYD_BATCH_MAX];
+	struct gg_verdict verdict[POLICYD_BATCH_MAX];
+	struct gg_greylist_result res[POLICYD_BATCH_MAX];
+	size_t n;
+};
 
 struct policyd {
 	struct event_base *base;
@@ -41,6 +57,8 @@ struct policyd {
 	unsigned long refused_conns;	/* over policy_max_connections */
 	int stopping;
 
+	struct policyd_batch *batch;
+	struct event *ev_flush;		/* runs after the turn's reads: decide the batch */
 	struct event *ev_hup, *ev_term, *ev_int, *ev_usr1;
 	struct event *ev_checkpoint, *ev_expire, *ev_expire_step, *ev_stop_deadline;
 	struct gg_expire_stats expire_stats;
@@ -51,6 +69,17 @@ struct policyd {
 struct gg_config *policyd_load_config(struct policyd *pd, char *err, size_t errsize);
 /* Bind every listen= socket (before privileges are dropped). */
 int policyd_bind(struct policyd *pd, char *err, size_t errsize);
+/* Adopt an accepted client socket (conn.c); -1 if out of memory. */
+int policyd_conn_new(struct policyd *pd, int fd, const char *peer);
+/* Set up and tear down the request batch (after the event base exists). */
+int policyd_conn_init(struct policyd *pd);
+void policyd_conn_fini(struct policyd *pd);
+/* Decide and answer every request waiting in the batch. */
+void policyd_conn_flush(struct policyd *pd);
+/* SIGTERM: close idle connections, stop reading from the others. */
+void policyd_conn_stop_all(struct policyd *pd);
+/* Close every connection. */
+void policyd_conn_free_all(struct policyd *pd);
 /* Run the event loop until SIGTERM; returns the exit status. */
 int policyd_run(struct policyd *pd);
 
