@@ -32,6 +32,9 @@ int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int
 	(void)gg_strcpy(log->ident, sizeof(log->ident), ident);
 	log->use_stderr = use_stderr;
 	log->pid = (long)getpid();
+	/* Lines are flushed one by one or per loop turn (gg_log_flush), never torn. */
+	if (use_stderr)
+		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 	if (!use_stderr)
 		openlog(log->ident, LOG_PID | LOG_NDELAY, fac);
 	return 0;
@@ -44,8 +47,8 @@ void gg_log_close(struct gg_log *log)
 		closelog();
 }
 
-/* gg_log_vmsg - one line */
-void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap)
+/* vmsg - one line, flushed or left in the buffer */
+static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
 {
 	static const char *level[] = { "panic", "alert", "fatal", "error", "warning",
 				       "notice", "info", "debug" };
@@ -63,10 +66,35 @@ void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap
 		fprintf(stderr, "%s.%03ld %s[%ld]: %s%s%s\n", when, ts.tv_nsec / 1000000L,
 			log->ident, log->pid, prio <= LOG_WARNING ? level[prio & 7] : "",
 			prio <= LOG_WARNING ? ": " : "", line);
+		if (flush)
+			fflush(stderr);
 	} else {
 		syslog(prio, "%s%s%s", prio <= LOG_WARNING ? level[prio & 7] : "",
 		       prio <= LOG_WARNING ? ": " : "", line);
 	}
+}
+
+/* gg_log_vmsg - one line, written at once */
+void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap)
+{
+	vmsg(log, prio, 1, fmt, ap);
+}
+
+/* gg_log_batched - one line that may wait for gg_log_flush() */
+void gg_log_batched(const struct gg_log *log, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(log, prio, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* gg_log_flush - write out batched lines */
+void gg_log_flush(const struct gg_log *log)
+{
+	if (log->use_stderr)
+		fflush(stderr);
 }
 
 /* gg_log_msg - one line, printf style */

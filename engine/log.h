@@ -26,6 +26,14 @@ void gg_log_msg(const struct gg_log *log, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+/*
+ * A line that may wait in stdio's buffer until gg_log_flush() when logging
+ * to stderr (daemons flush once per turn of their loop, which saves a
+ * system call per request under load); to syslog it is sent at once.
+ */
+void gg_log_batched(const struct gg_log *log, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void gg_log_flush(const struct gg_log *log);
 
 #define gg_log_info(l, ...) gg_log_msg((l), LOG_INFO, __VA_ARGS__)
 #define gg_log_warn(l, ...) gg_log_msg((l), LOG_WARNING, __VA_ARGS__)

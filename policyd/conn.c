@@ -162,7 +162,7 @@ static void log_verdict(struct conn *c, const struct gg_request *r, const struct
 		snprintf(extra, sizeof(extra), " delay=%ld", v->remaining);
 	else if (v->delayed > 0)
 		snprintf(extra, sizeof(extra), " delayed=%ld", v->delayed);
-	gg_log_msg(&c->pd->log, v->db_error ? LOG_WARNING : LOG_INFO,
+	gg_log_batched(&c->pd->log, v->db_error ? LOG_WARNING : LOG_INFO,
 		   "%s%sclient=%s[%s] helo=<%s> from=<%s> to=<%s> action=%s reason=%s%s%s%s%s",
 		   r->queue_id[0] ? r->queue_id : "", r->queue_id[0] ? ": " : "",
 		   name[0] ? name : "unknown", addr, helo, from, to,
@@ -260,6 +260,7 @@ void policyd_conn_flush(struct policyd *pd)
 			conn_kill(c);
 	}
 	b->n = 0;
+	gg_log_flush(&pd->log);
 }
 
 /* on_flush - the end of a loop turn: decide what arrived during it */
