@@ -8,7 +8,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 ./contrib/install-deps.sh build
-./bootstrap >/dev/null
+./bootstrap >/dev/null 2>&1
 mkdir -p build
 (cd build && ../configure -q && make -j2 >/dev/null && make install >/dev/null)
 getent passwd greygate >/dev/null || useradd --system --user-group --home-dir /var/lib/greygate \

@@ -5,7 +5,7 @@
 
 #define TAG_TRIPLET 'T'
 #define TAG_CLIENT 'C'
-#define VERSION 1
+#define RECORD_VERSION 1
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
@@ -43,7 +43,7 @@ size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
 	uint8_t *p = buf;
 
 	*p++ = TAG_TRIPLET;
-	*p++ = VERSION;
+	*p++ = RECORD_VERSION;
 	p = put64(p, r->first_seen);
 	p = put64(p, r->last_seen);
 	p = put64(p, r->passed_at);
@@ -58,7 +58,7 @@ enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len,
 {
 	const uint8_t *p = buf + 2;
 
-	if (len != GG_TRIPLET_REC_LEN || buf[0] != TAG_TRIPLET || buf[1] != VERSION)
+	if (len != GG_TRIPLET_REC_LEN || buf[0] != TAG_TRIPLET || buf[1] != RECORD_VERSION)
 		return GG_EFORMAT;
 	p = get64(p, &r->first_seen);
 	p = get64(p, &r->last_seen);
@@ -77,7 +77,7 @@ size_t gg_record_client_encode(const struct gg_client_rec *r, uint8_t *buf)
 	uint8_t *p = buf;
 
 	*p++ = TAG_CLIENT;
-	*p++ = VERSION;
+	*p++ = RECORD_VERSION;
 	p = put64(p, r->first_seen);
 	p = put64(p, r->last_seen);
 	p = put64(p, r->last_counted);
@@ -91,7 +91,7 @@ enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len,
 {
 	const uint8_t *p = buf + 2;
 
-	if (len != GG_CLIENT_REC_LEN || buf[0] != TAG_CLIENT || buf[1] != VERSION)
+	if (len != GG_CLIENT_REC_LEN || buf[0] != TAG_CLIENT || buf[1] != RECORD_VERSION)
 		return GG_EFORMAT;
 	p = get64(p, &r->first_seen);
 	p = get64(p, &r->last_seen);
