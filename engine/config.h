@@ -1,0 +1,87 @@
+/*
+ * config.h - greygate.conf: typed settings, parsing, checking and printing
+ *
+ * The file is Postfix-style: "name = value" lines, '#' at the start of a
+ * line begins a comment, a line that starts with white space continues the
+ * previous one.  One table (config.c) lists every setting with its type,
+ * default and range; it drives parsing, "-o name=value" overrides, "-n"
+ * printing and the documentation in greygate.conf(5).
+ *
+ * A struct gg_config is an immutable snapshot once gg_config_finish() has
+ * checked it and built its whitelists; SIGHUP builds a new one and swaps it
+ * in.  Errors read "greygate.conf:12: greylist_delay: '5x' is not a duration".
+ */
+#ifndef GG_CONFIG_H
+#define GG_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "status.h"
+
+struct gg_wlist;
+
+struct gg_config {
+	/* daemon */
+	char *listen;
+	long listen_unix_mode;
+	char *user;
+	char *pid_file;
+	char *syslog_name;
+	char *syslog_facility;
+	char *myhostname;
+	int log_verbose;
+	/* database */
+	char *database;
+	long database_cache_size;
+	long database_checkpoint_interval;
+	long database_expire_interval;
+	long database_expire_slice;
+	char *on_db_error;
+	/* greylisting */
+	long greylist_delay;
+	long greylist_retry_window;
+	long greylist_max_age;
+	long greylist_auto_whitelist;
+	long greylist_ipv4_prefix;
+	long greylist_ipv6_prefix;
+	char *greylist_reply;
+	int greylist_header;
+	char *whitelist_clients;
+	char *whitelist_senders;
+	char *whitelist_recipients;
+	/* policy protocol limits */
+	long policy_max_line_length;
+	long policy_max_attributes;
+	long policy_max_request_size;
+	long policy_max_connections;
+	long policy_idle_timeout;
+	long policy_request_timeout;
+
+	/* Built by gg_config_finish(). */
+	struct gg_wlist *wl_clients;
+	struct gg_wlist *wl_senders;
+	struct gg_wlist *wl_recipients;
+	char *path;		/* file it was read from, "" if none */
+	/* Where each string setting was set, for later error messages (index = table row). */
+	char **where;
+};
+
+/* A new snapshot holding every default. */
+struct gg_config *gg_config_new(void);
+void gg_config_free(struct gg_config *cfg);
+
+/* Read a file; errors as "path:line: message". */
+enum gg_status gg_config_load(struct gg_config *cfg, const char *path, char *err, size_t errsize);
+/* Set one value; where is used for the error prefix ("-o" or "file:line"). */
+enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char *value,
+			     const char *where, char *err, size_t errsize);
+/* Apply "name=value". */
+enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *err, size_t errsize);
+/* Cross-check settings and build whitelists; the snapshot is usable after this. */
+enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
+/* Print "name = value" lines; all of them, or only those not at their default. */
+void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed);
+/* Print the table as documentation rows: "name|type|default|description". */
+void gg_config_print_table(FILE *fp);
+
+#endif
