@@ -54,6 +54,8 @@ static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt,
 				       "notice", "info", "debug" };
 	char line[2048];
 
+	if (prio == LOG_DEBUG && !log->verbose)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	if (log->use_stderr) {
 		struct timespec ts;

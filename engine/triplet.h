@@ -4,7 +4,7 @@
  * A triplet is (client network, sender, recipient).  Normalisation makes
  * the key stable across a sender's retries and across messages:
  *
- *   sender     domain lower-cased; BATV "prvs=TAG=user" and "btv1==TAG==user"
+ *   sender     lower-cased whole (as postgrey does); BATV "prvs=TAG=user" and "btv1==TAG==user"
  *              give "user"; SRS0/SRS1 addresses keep only the original
  *              domain and local part ("srs0=orig.domain=local@forwarder");
  *              a "+extension" (VERP) is cut off; runs of digits and long

@@ -7,11 +7,11 @@
  *
  *   client lists     192.0.2.7  192.0.2.0/24  2001:db8::/32   addresses, networks
  *                    mx.example.com                            exact host name
- *                    .example.com                              any host under it
+ *                    .example.com                              that name and any host under it
  *                    /^mail[0-9]+\.example\.net$/              extended regex on the name
  *   address lists    user@example.com                          exact address
  *                    @example.com  example.com                 that domain
- *                    .example.com  @.example.com               any subdomain
+ *                    .example.com  @.example.com               that domain and any subdomain
  *                    user@                                     that local part anywhere
  *                    /regex/                                   on the whole address
  * Matching is case-insensitive.  A client's host name is only compared when

@@ -99,12 +99,29 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	if (strcmp(ncfg->listen, old->listen) != 0 || strcmp(ncfg->database, old->database) != 0 ||
-	    strcmp(ncfg->user, old->user) != 0 || ncfg->database_cache_size != old->database_cache_size)
-		gg_log_warn(&pd->log, "reload: changes to listen, database, database_cache_size "
-			    "or user take effect only after a restart");
+	    strcmp(ncfg->user, old->user) != 0 || strcmp(ncfg->pid_file, old->pid_file) != 0 ||
+	    ncfg->database_cache_size != old->database_cache_size ||
+	    ncfg->listen_unix_mode != old->listen_unix_mode)
+		gg_log_warn(&pd->log, "reload: changes to listen, listen_unix_mode, database, "
+			    "database_cache_size, user or pid_file take effect only after a restart");
+	if (strcmp(ncfg->syslog_name, old->syslog_name) != 0 ||
+	    strcmp(ncfg->syslog_facility, old->syslog_facility) != 0) {
+		gg_log_close(&pd->log);
+		(void)gg_log_open(&pd->log, ncfg->syslog_name[0] ? ncfg->syslog_name : "greygate-policyd",
+				  ncfg->syslog_facility,
+				  pd->log.use_stderr);
+	}
 	pd->cfg = ncfg;
 	pd->engine.cfg = ncfg;
 	pd->log.verbose = ncfg->log_verbose;
+	if (ncfg->database_checkpoint_interval != old->database_checkpoint_interval) {
+		struct timeval cp = { ncfg->database_checkpoint_interval, 0 };
+		event_add(pd->ev_checkpoint, &cp);
+	}
+	if (ncfg->database_expire_interval != old->database_expire_interval) {
+		struct timeval ex = { ncfg->database_expire_interval, 0 };
+		event_add(pd->ev_expire, &ex);
+	}
 	/* Requests are answered synchronously, so nothing refers to the old snapshot now. */
 	gg_config_free(old);
 	gg_log_info(&pd->log, "configuration reloaded from %s", pd->config_path);
@@ -192,8 +209,9 @@ static void on_expire_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	pd->expire_running = 0;
-	gg_log_info(&pd->log, "database expiry: examined=%lu expired=%lu corrupt_deleted=%lu",
-		    pd->expire_stats.examined, pd->expire_stats.expired, pd->expire_stats.corrupt);
+	gg_log_msg(&pd->log, pd->expire_stats.expired || pd->expire_stats.corrupt ? LOG_INFO : LOG_DEBUG,
+		   "database expiry: examined=%lu expired=%lu corrupt_deleted=%lu",
+		   pd->expire_stats.examined, pd->expire_stats.expired, pd->expire_stats.corrupt);
 }
 
 /* on_expire - start an expiry walk unless one is running */
@@ -216,7 +234,9 @@ int policyd_run(struct policyd *pd)
 {
 	struct timeval cp = { pd->cfg->database_checkpoint_interval, 0 };
 	struct timeval ex = { pd->cfg->database_expire_interval, 0 };
-	struct timeval first_expire = { 10, 0 };
+	/* The first walk soon after start-up: a daemon restarted often still expires. */
+	struct timeval first_expire = { pd->cfg->database_expire_interval < 10 ?
+					pd->cfg->database_expire_interval : 10, 0 };
 
 	gg_engine_init(&pd->engine, pd->cfg, pd->store);
 	if (policyd_conn_init(pd) != 0) {

@@ -41,7 +41,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Unit tests and corpus replays: count individual cmocka tests where we can.
 note "unit tests and fuzz corpus replays (make check)"
 make -C "$BUILD" -j2 check >"$LOGDIR/make-check.log" 2>&1
-for trs in $(find "$BUILD/tests" -name '*.trs' 2>/dev/null | sort); do
+for trs in $(find "$BUILD" -name '*.trs' 2>/dev/null | sort); do
 	log=${trs%.trs}.log
 	name=${trs#"$BUILD"/}
 	name=${name%.trs}
@@ -59,7 +59,7 @@ for trs in $(find "$BUILD/tests" -name '*.trs' 2>/dev/null | sort); do
 		;;
 	esac
 done
-if ! find "$BUILD/tests" -name '*.trs' 2>/dev/null | grep -q .; then
+if ! find "$BUILD" -name '*.trs' 2>/dev/null | grep -q .; then
 	echo "FAIL: make check produced no test results"; tail -n 40 "$LOGDIR/make-check.log"
 	failed=$((failed + 1)); failures+=("make-check")
 fi

@@ -341,6 +341,52 @@ def test_config_check(tmp):
     report(p.returncode == 0 and "greylist_delay = 420s" in p.stdout, "-n shows -o overrides", p.stdout[:200])
 
 
+def test_sockets_and_privileges(tmp):
+    """unix: and IPv6 listeners, dropping root to user=, expiry walks."""
+    sock = os.path.join(tmp, "policyd.sock")
+    conf = base_conf(tmp, "listen = inet:127.0.0.1:%d, inet:[::1]:%d, unix:%s\n"
+                          "listen_unix_mode = 0660\nuser = nobody\n"
+                          "greylist_delay = 1\ngreylist_retry_window = 2\ngreylist_max_age = 2\n"
+                          "database_expire_interval = 1s\n" % (PORT, PORT, sock))
+    d = Daemon(tmp, conf)
+    report(d.start(), "daemon starts on inet, inet6 and unix sockets as user nobody", d.logtext()[-300:])
+    c = Conn()
+    report(is_defer(c.ask(request(client="192.0.2.90"))), "IPv4 listener answers")
+    s6 = socket.create_connection(("::1", PORT), timeout=5)
+    s6.sendall(request(client="2001:db8:1::1"))
+    r = s6.recv(4096).decode()
+    report(r.startswith("action=DEFER_IF_PERMIT"), "IPv6 listener answers an IPv6 client", r)
+    s6.close()
+    su = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    su.settimeout(5)
+    su.connect(sock)
+    su.sendall(request(client="192.0.2.91"))
+    r = su.recv(4096).decode()
+    report(r.startswith("action=DEFER_IF_PERMIT"), "unix socket answers", r)
+    su.close()
+    mode = os.stat(sock).st_mode & 0o777
+    report(mode == 0o660, "unix socket has listen_unix_mode", oct(mode))
+    with open("/proc/%d/status" % d.proc.pid) as f:
+        uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
+    report(all(int(u) == nobody for u in uids), "real, effective and saved uid are nobody", str(uids))
+    owners = set(os.stat(os.path.join(tmp, "db", f)).st_uid for f in os.listdir(os.path.join(tmp, "db")))
+    report(owners == {nobody}, "the database files belong to the daemon user", str(owners))
+    time.sleep(4.5)
+    log = d.logtext()
+    expiries = [l for l in log.splitlines() if "database expiry:" in l]
+    report(any("expired=0" not in l for l in expiries),
+           "an expiry walk deletes records older than greylist_max_age", expiries[-2:])
+    r = c.ask(request(client="192.0.2.90"))
+    time.sleep(0.2)
+    last = [l for l in d.logtext().splitlines() if "[192.0.2.90]" in l][-1]
+    report(is_defer(r) and "reason=new" in last, "an expired triplet is new again", last)
+    c.close()
+    d.stop()
+    report(d.proc.returncode == 0, "the unprivileged daemon stops cleanly", str(d.proc.returncode))
+
+
 def test_db_failure(tmp):
     """A full file system under the database: the daemon answers DUNNO and lives."""
     mnt = os.path.join(tmp, "smallfs")
@@ -379,7 +425,8 @@ def main():
     if not os.access(DAEMON, os.X_OK):
         print("SKIP: %s %s not built" % (NAME, DAEMON))
         return 77
-    for test in (test_bad_input, test_connections, test_reload, test_config_check, test_db_failure):
+    for test in (test_bad_input, test_connections, test_reload, test_config_check,
+                 test_sockets_and_privileges, test_db_failure):
         with tempfile.TemporaryDirectory() as tmp:
             os.chmod(tmp, 0o755)
             try:
