@@ -104,8 +104,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	    ncfg->listen_unix_mode != old->listen_unix_mode)
 		gg_log_warn(&pd->log, "reload: changes to listen, listen_unix_mode, database, "
 			    "database_cache_size, user or pid_file take effect only after a restart");
-	if (strcmp(ncfg->syslog_name, old->syslog_name) != 0 ||
-	    strcmp(ncfg->syslog_facility, old->syslog_facility) != 0) {
+	if (!pd->log.use_stderr && (strcmp(ncfg->syslog_name, old->syslog_name) != 0 ||
+				    strcmp(ncfg->syslog_facility, old->syslog_facility) != 0)) {
 		gg_log_close(&pd->log);
 		(void)gg_log_open(&pd->log, ncfg->syslog_name[0] ? ncfg->syslog_name : "greygate-policyd",
 				  ncfg->syslog_facility,
