@@ -343,3 +343,37 @@ void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *r
 			finish(e, reqs[i], now, &res[i], &v[i]);
 	}
 }
+
+/* gg_engine_explain - the read-only twin of gg_engine_eval */
+enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+				 struct gg_explain *x)
+{
+	struct gg_greylist_params p;
+	struct gg_greylist_result res;
+	struct gg_triplet_rec t;
+	struct gg_client_rec c;
+	uint8_t buf[GG_RECORD_MAX];
+	size_t len;
+	enum gg_status st;
+
+	x->have_triplet = x->have_client = x->trusted_client = 0;
+	if (!prepare(e, req, &x->verdict))
+		return GG_OK;
+	st = e->store->ops->get(e->store, x->verdict.ckey, x->verdict.cklen, buf, sizeof(buf), &len);
+	if (st == GG_OK && gg_record_client_decode(buf, len, &x->client) == GG_OK)
+		x->have_client = 1;
+	else if (st != GG_OK && st != GG_NOTFOUND && st != GG_EFORMAT)
+		return st;
+	st = e->store->ops->get(e->store, x->verdict.key, x->verdict.klen, buf, sizeof(buf), &len);
+	if (st == GG_OK && gg_record_triplet_decode(buf, len, &x->triplet) == GG_OK)
+		x->have_triplet = 1;
+	else if (st != GG_OK && st != GG_NOTFOUND && st != GG_EFORMAT)
+		return st;
+	params(e->cfg, &p);
+	t = x->triplet;
+	c = x->client;
+	gg_greylist_step(&p, now, &t, x->have_triplet, &c, x->have_client, &res);
+	x->trusted_client = res.outcome == GG_GL_PASS_AWL;
+	finish(e, req, now, &res, &x->verdict);
+	return GG_OK;
+}

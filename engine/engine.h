@@ -69,6 +69,22 @@ void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t 
  */
 void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
 			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res);
+/* What the store holds for a request, and what would be answered (read-only). */
+struct gg_explain {
+	struct gg_verdict verdict;	/* the answer if the request came now */
+	int have_triplet, have_client;
+	struct gg_triplet_rec triplet;	/* as stored */
+	struct gg_client_rec client;	/* as stored */
+	int trusted_client;		/* the client network is auto-whitelisted */
+};
+
+/*
+ * Explain a request without changing anything: whitelists, keys, stored
+ * records and the verdict the daemon would give at time now.  Returns the
+ * store's status (GG_OK also when nothing is stored).
+ */
+enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+				 struct gg_explain *x);
 /* Name of an action for log lines. */
 const char *gg_engine_action_str(enum gg_action a);
 

@@ -11,9 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +27,7 @@
 
 #include "config.h"
 #include "policyd.h"
+#include "privs.h"
 #include "util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
@@ -214,60 +212,12 @@ static void raise_fd_limit(struct policyd *pd)
 			    pd->cfg->policy_max_connections);
 }
 
-/* chown_dir - give the database directory and its files to the daemon user */
-static int chown_dir(const char *dir, uid_t uid, gid_t gid, char *err, size_t errsize)
-{
-	DIR *d;
-	struct dirent *de;
-	int dfd;
-
-	if (chown(dir, uid, gid) != 0 || (d = opendir(dir)) == NULL) {
-		snprintf(err, errsize, "cannot give %s to the daemon user: %s", dir, strerror(errno));
-		return -1;
-	}
-	dfd = dirfd(d);
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (fchownat(dfd, de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) {
-			snprintf(err, errsize, "cannot give %s/%s to the daemon user: %s", dir,
-				 de->d_name, strerror(errno));
-			closedir(d);
-			return -1;
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-/* drop_privileges - switch to user= for good, each step checked */
+/* drop_privileges - switch to user= for good, giving it the database first */
 static int drop_privileges(struct policyd *pd, char *err, size_t errsize)
 {
-	const char *user = pd->cfg->user;
-	struct passwd *pw;
-	uid_t r, e, s;
+	const char *dbdir = strncmp(pd->cfg->database, "bdb:", 4) == 0 ? pd->cfg->database + 4 : NULL;
 
-	if (geteuid() != 0 || user[0] == '\0')
-		return 0;
-	if ((pw = getpwnam(user)) == NULL) {
-		snprintf(err, errsize, "user = %s: no such user (create it, e.g. adduser --system "
-			 "--group %s)", user, user);
-		return -1;
-	}
-	if (strncmp(pd->cfg->database, "bdb:", 4) == 0 &&
-	    chown_dir(pd->cfg->database + 4, pw->pw_uid, pw->pw_gid, err, errsize) != 0)
-		return -1;
-	if (setgroups(1, &pw->pw_gid) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0) {
-		snprintf(err, errsize, "cannot switch to user %s: %s", user, strerror(errno));
-		return -1;
-	}
-	if (getresuid(&r, &e, &s) != 0 || r != pw->pw_uid || e != pw->pw_uid || s != pw->pw_uid ||
-	    setuid(0) == 0) {
-		snprintf(err, errsize, "privileges were not dropped to user %s", user);
-		return -1;
-	}
-	return 0;
+	return gg_privs_drop(pd->cfg->user, dbdir, err, errsize) == GG_OK ? 0 : -1;
 }
 
 /* daemonize - fork; the parent waits for the child's start-up verdict on a pipe */
