@@ -98,8 +98,11 @@ enum gg_status gg_cidr_parse(const char *s, struct gg_cidr *out)
 		return GG_EINVAL;
 	bits = out->addr.family == AF_INET ? 32 : 128;
 	/* "::ffff:192.0.2.0/120" was folded to IPv4: shift the prefix too. */
-	if (prefix > 32 && out->addr.family == AF_INET && strchr(buf, ':') != NULL)
+	if (prefix >= 0 && out->addr.family == AF_INET && strchr(buf, ':') != NULL) {
+		if (prefix < 96)
+			return GG_EINVAL;	/* would cover more than the mapped IPv4 space */
 		prefix -= 96;
+	}
 	if (prefix > bits)
 		return GG_EINVAL;
 	out->prefix = prefix < 0 ? bits : (int)prefix;

@@ -404,6 +404,20 @@ static const char *where_of(const struct gg_config *cfg, const char *name)
 	return w ? w : (cfg->path[0] ? cfg->path : "default");
 }
 
+/* where_pair - where either of two related settings was given, preferring one set explicitly */
+static const char *where_pair(const struct gg_config *cfg, const char *a, const char *b)
+{
+	const struct setting *sa = find(a), *sb = find(b);
+	const char *wa = sa ? cfg->where[sa - settings] : NULL;
+	const char *wb = sb ? cfg->where[sb - settings] : NULL;
+
+	if (wa != NULL)
+		return wa;
+	if (wb != NULL)
+		return wb;
+	return cfg->path[0] ? cfg->path : "default";
+}
+
 /* check_reply - only documented escapes in greylist_reply */
 static enum gg_status check_reply(const struct gg_config *cfg, char *err, size_t errsize)
 {
@@ -434,19 +448,20 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 
 	if (cfg->greylist_retry_window <= cfg->greylist_delay) {
 		snprintf(err, errsize, "%s: greylist_retry_window (%lds) must be longer than "
-			 "greylist_delay (%lds)", where_of(cfg, "greylist_retry_window"),
+			 "greylist_delay (%lds)", where_pair(cfg, "greylist_retry_window", "greylist_delay"),
 			 cfg->greylist_retry_window, cfg->greylist_delay);
 		return GG_EINVAL;
 	}
 	if (cfg->greylist_max_age < cfg->greylist_retry_window) {
 		snprintf(err, errsize, "%s: greylist_max_age (%lds) must not be shorter than "
-			 "greylist_retry_window (%lds)", where_of(cfg, "greylist_max_age"),
+			 "greylist_retry_window (%lds)", where_pair(cfg, "greylist_max_age", "greylist_retry_window"),
 			 cfg->greylist_max_age, cfg->greylist_retry_window);
 		return GG_EINVAL;
 	}
 	if (cfg->policy_max_request_size < cfg->policy_max_line_length) {
 		snprintf(err, errsize, "%s: policy_max_request_size (%ld) must be at least "
-			 "policy_max_line_length (%ld)", where_of(cfg, "policy_max_request_size"),
+			 "policy_max_line_length (%ld)",
+			 where_pair(cfg, "policy_max_request_size", "policy_max_line_length"),
 			 cfg->policy_max_request_size, cfg->policy_max_line_length);
 		return GG_EINVAL;
 	}

@@ -48,6 +48,8 @@ void gg_greylist_step(const struct gg_greylist_params *p, uint64_t now,
 	/* A clock that went backwards must not make records look younger than zero. */
 	if (have_t && trec->last_seen > now)
 		now = trec->last_seen;
+	if (have_c && crec->last_seen > now)
+		now = crec->last_seen;
 
 	if (p->auto_whitelist > 0 && have_c && crec->pass_count >= (uint32_t)p->auto_whitelist &&
 	    now >= crec->last_seen && now - crec->last_seen <= (uint64_t)p->max_age) {

@@ -49,6 +49,8 @@ void gg_log_close(struct gg_log *log)
 
 /* vmsg - one line, flushed or left in the buffer */
 static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
 {
 	static const char *level[] = { "panic", "alert", "fatal", "error", "warning",
 				       "notice", "info", "debug" };

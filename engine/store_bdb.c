@@ -162,7 +162,6 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 				       struct gg_expire_stats *st, int *done)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
-	unsigned char kbuf[GG_KEY_MAX], vbuf[GG_RECORD_MAX];
 	DB_TXN *txn = NULL;
 	DBC *cur = NULL;
 	DBT k, d;
@@ -177,16 +176,16 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 		status = seterr(s, ret, "expire: cursor");
 		goto out;
 	}
+	/* Buffers grow to fit: a record of any size is read, judged and deleted. */
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
-	k.data = kbuf;
-	k.ulen = sizeof(kbuf);
-	k.flags = DB_DBT_USERMEM;
-	d.data = vbuf;
-	d.ulen = sizeof(vbuf);
-	d.flags = DB_DBT_USERMEM;
+	k.flags = d.flags = DB_DBT_REALLOC;
 	if (s->expire_klen > 0) {
-		memcpy(kbuf, s->expire_key, s->expire_klen);
+		if ((k.data = malloc(s->expire_klen)) == NULL) {
+			status = GG_ENOMEM;
+			goto out;
+		}
+		memcpy(k.data, s->expire_key, s->expire_klen);
 		k.size = (u_int32_t)s->expire_klen;
 		flag = DB_SET_RANGE;
 	} else {
@@ -202,28 +201,13 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 			s->expire_klen = 0;
 			break;
 		}
-		if (ret == DB_BUFFER_SMALL) {
-			/* An oversized key or value is not ours: delete it. */
-			DBT pk, pd;
-			memset(&pk, 0, sizeof(pk));
-			memset(&pd, 0, sizeof(pd));
-			pk.flags = pd.flags = DB_DBT_MALLOC;
-			ret = cur->get(cur, &pk, &pd, DB_CURRENT);
-			free(pk.data);
-			free(pd.data);
-			if (ret == 0 && (ret = cur->del(cur, 0)) == 0) {
-				st->corrupt++;
-				continue;
-			}
-			status = seterr(s, ret, "expire: oversized record");
-			goto out;
-		}
 		if (ret != 0) {
 			status = seterr(s, ret, "expire: read");
 			goto out;
 		}
 		st->examined++;
-		if (gg_record_last_seen(vbuf, d.size, &last) != GG_OK) {
+		/* Keys longer than any we build, and values that do not decode, are junk. */
+		if (k.size > GG_KEY_MAX || gg_record_last_seen(d.data, d.size, &last) != GG_OK) {
 			if ((ret = cur->del(cur, 0)) != 0) {
 				status = seterr(s, ret, "expire: delete");
 				goto out;
@@ -243,17 +227,23 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 		if (ret == DB_NOTFOUND) {
 			*done = 1;
 			s->expire_klen = 0;
-		} else if (ret == 0 || ret == DB_BUFFER_SMALL) {
-			if (ret == 0) {
-				memcpy(s->expire_key, kbuf, k.size);
-				s->expire_klen = k.size;
+		} else if (ret == 0) {
+			unsigned char *nk = realloc(s->expire_key, k.size ? k.size : 1);
+			if (nk == NULL) {
+				status = GG_ENOMEM;
+				goto out;
 			}
+			s->expire_key = nk;
+			memcpy(s->expire_key, k.data, k.size);
+			s->expire_klen = k.size;
 		} else {
 			status = seterr(s, ret, "expire: read");
 			goto out;
 		}
 	}
 out:
+	free(k.data);
+	free(d.data);
 	if (cur != NULL)
 		(void)cur->close(cur);
 	if (status == GG_OK) {

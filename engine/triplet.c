@@ -121,7 +121,7 @@ enum gg_status gg_triplet_sender(const char *sender, char *out, size_t size)
 	strip_srs(local);
 	gg_str_lower(local);
 	/* VERP and sub-addressing: drop "+anything" (but keep a leading '+'). */
-	if ((plus = strchr(local + 1, '+')) != NULL && local[0] != '\0')
+	if (local[0] != '\0' && (plus = strchr(local + 1, '+')) != NULL)
 		*plus = '\0';
 	fold_tags(local);
 	n = snprintf(out, size, "%s%s", local, at ? at : "");

@@ -141,8 +141,10 @@ char *gg_sanitize(char *dst, size_t dstsize, const char *src, size_t srclen, siz
 
 	if (dstsize == 0)
 		return dst;
-	if (max + 4 > dstsize)
-		max = dstsize > 4 ? dstsize - 4 : 0;
+	if (dstsize < 4)
+		max = 0;
+	else if (max > dstsize - 4)
+		max = dstsize - 4;
 	for (i = 0; i < srclen && o < max; i++) {
 		unsigned char c = (unsigned char)src[i];
 		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';

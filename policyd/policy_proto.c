@@ -70,7 +70,7 @@ int gg_policy_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
 	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
-		if (c < 0x20 && c != '\t') {
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			fail(pr, GG_PE_BINARY, line, len);
 			return 0;
 		}
