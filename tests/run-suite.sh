@@ -48,6 +48,12 @@ for trs in $(find "$BUILD" -name '*.trs' 2>/dev/null | sort); do
 	result=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" 2>/dev/null | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" 2>/dev/null | tail -n 1)
+	# Test programs that are not cmocka end with "# N passed, N failed".
+	if [ -z "$p" ] && grep -qE '^# [0-9]+ passed, [0-9]+ failed' "$log" 2>/dev/null; then
+		p=$(sed -n 's/^# \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
+		f=$(sed -n 's/^# \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -n 1)
+		[ "$f" = 0 ] && f=
+	fi
 	case $result in
 	PASS) passed=$((passed + ${p:-1})) ;;
 	SKIP) skipped=$((skipped + 1)) ;;
