@@ -13,7 +13,7 @@
 #include "util.h"
 #include "wlist.h"
 
-enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM };
+enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE };
 
 struct setting {
 	const char *name;
@@ -81,6 +81,57 @@ static const struct setting settings[] = {
 	  "Senders never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
 	{ "whitelist_recipients", CT_STR, "", 0, 0, OFF(whitelist_recipients), NULL,
 	  "Recipients never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
+	/* DNS checks, SPF and scoring (all off by default: no DNS query at all) */
+	{ "dns_servers", CT_STR, "", 0, 0, OFF(dns_servers), NULL,
+	  "Resolvers for every DNS check: 127.0.0.1:53, [::1]:5353, ...; empty: /etc/resolv.conf" },
+	{ "dns_timeout", CT_DURATION, "3s", 1, 60, OFF(dns_timeout), NULL,
+	  "Deadline for all DNS checks of one request; what has not answered by then adds nothing" },
+	{ "dns_cache_size", CT_INT, "10000", 0, 10000000, OFF(dns_cache_size), NULL,
+	  "Most DNS answers kept in the cache (by TTL)" },
+	{ "dnsbl_sites", CT_STR, "", 0, 0, OFF(dnsbl_sites), NULL,
+	  "Client IP block lists, postscreen syntax: zone[=filter]*weight, ..." },
+	{ "dnswl_sites", CT_STR, "", 0, 0, OFF(dnswl_sites), NULL,
+	  "Client IP allow lists (usually negative weights), same syntax" },
+	{ "rhsbl_sites", CT_STR, "", 0, 0, OFF(rhsbl_sites), NULL,
+	  "Domain block lists for the sender domain, HELO name and client name, same syntax" },
+	{ "dnsbl_probe_interval", CT_DURATION, "1h", 60, 7 * DAY, OFF(dnsbl_probe_interval), NULL,
+	  "How often every list is checked against its RFC 5782 test entries" },
+	{ "rdns_check", CT_BOOL, "no", 0, 0, OFF(rdns_check), NULL,
+	  "Score the client's reverse DNS (missing, unconfirmed, dynamic-looking)" },
+	{ "rdns_missing_weight", CT_DOUBLE, "1.5", -1000, 1000, OFF(rdns_missing_weight), NULL,
+	  "Weight when the client address has no PTR record" },
+	{ "rdns_unconfirmed_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_unconfirmed_weight), NULL,
+	  "Weight when no PTR name resolves back to the client address" },
+	{ "rdns_dynamic_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_dynamic_weight), NULL,
+	  "Weight when the client name looks generic or dynamic" },
+	{ "rdns_dynamic_patterns", CT_STR, "", 0, 0, OFF(rdns_dynamic_patterns), NULL,
+	  "Extra /regex/ patterns of generic names (the address's digits in the name always count)" },
+	{ "helo_check", CT_BOOL, "no", 0, 0, OFF(helo_check), NULL,
+	  "Score the HELO name (IP literal mismatch, our own name, not a FQDN, unresolvable)" },
+	{ "helo_ip_mismatch_weight", CT_DOUBLE, "2", -1000, 1000, OFF(helo_ip_mismatch_weight), NULL,
+	  "Weight when the HELO is an address literal other than the client's" },
+	{ "helo_ours_weight", CT_DOUBLE, "3", -1000, 1000, OFF(helo_ours_weight), NULL,
+	  "Weight when the HELO claims one of helo_own_names" },
+	{ "helo_not_fqdn_weight", CT_DOUBLE, "1", -1000, 1000, OFF(helo_not_fqdn_weight), NULL,
+	  "Weight when the HELO is not a fully qualified domain name" },
+	{ "helo_unresolvable_weight", CT_DOUBLE, "0.5", -1000, 1000, OFF(helo_unresolvable_weight), NULL,
+	  "Weight when the HELO name has no A or AAAA record" },
+	{ "helo_own_names", CT_STR, "", 0, 0, OFF(helo_own_names), NULL,
+	  "Names and addresses that only we may use in HELO (empty: myhostname)" },
+	{ "spf_check", CT_BOOL, "no", 0, 0, OFF(spf_check), NULL,
+	  "Evaluate SPF for MAIL FROM (HELO for the null sender) with libspf2" },
+	{ "spf_weights", CT_STR, "pass:-1, fail:5, softfail:1.5, neutral:0, none:0.5, temperror:0, permerror:1",
+	  0, 0, OFF(spf_weights), NULL, "Weight of each SPF result" },
+	{ "spf_workers", CT_INT, "4", 1, 64, OFF(spf_workers), NULL,
+	  "SPF worker threads (libspf2 is synchronous)" },
+	{ "greylist_key_spf_domain", CT_BOOL, "yes", 0, 0, OFF(greylist_key_spf_domain), NULL,
+	  "When SPF passes, key the triplet by the SPF domain instead of the client network" },
+	{ "greylist_threshold", CT_DOUBLE, "0", -1000, 1000, OFF(greylist_threshold), NULL,
+	  "Score from which the triplet store decides (below: accepted at once)" },
+	{ "tag_threshold", CT_DOUBLE, "5", -1000, 1000, OFF(tag_threshold), NULL,
+	  "Score from which mail is accepted with an X-Spam-Score header, without greylisting" },
+	{ "reject_threshold", CT_DOUBLE, "10", -1000, 1000, OFF(reject_threshold), NULL,
+	  "Score from which mail is rejected with 5.7.1 and the reasons" },
 	{ "policy_max_line_length", CT_INT, "4096", 64, 1048576, OFF(policy_max_line_length), NULL,
 	  "Longest attribute line accepted" },
 	{ "policy_max_attributes", CT_INT, "128", 8, 100000, OFF(policy_max_attributes), NULL,
@@ -105,6 +156,11 @@ static char **str_field(struct gg_config *cfg, const struct setting *s)
 static long *long_field(struct gg_config *cfg, const struct setting *s)
 {
 	return (long *)((char *)cfg + s->offset);
+}
+
+static double *double_field(struct gg_config *cfg, const struct setting *s)
+{
+	return (double *)((char *)cfg + s->offset);
 }
 
 static int *int_field(struct gg_config *cfg, const struct setting *s)
@@ -193,6 +249,23 @@ static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, co
 			return st;
 		}
 		break;
+	}
+	case CT_DOUBLE: {
+		char *end;
+		double d;
+		errno = 0;
+		d = strtod(value, &end);
+		if (*value == '\0' || *end != '\0' || errno != 0 || d != d) {
+			snprintf(err, errsize, "%s: %s: '%s' is not a number", where, s->name, shown);
+			return GG_EINVAL;
+		}
+		if (d < (double)s->min || d > (double)s->max) {
+			snprintf(err, errsize, "%s: %s: '%s' is out of range (%ld..%ld)", where, s->name,
+				 shown, s->min, s->max);
+			return GG_ETOOBIG;
+		}
+		*double_field(cfg, s) = d;
+		return GG_OK;
 	}
 	case CT_BOOL:
 		if (gg_parse_bool(value, &b) != GG_OK) {
@@ -404,6 +477,12 @@ static const char *where_of(const struct gg_config *cfg, const char *name)
 	return w ? w : (cfg->path[0] ? cfg->path : "default");
 }
 
+/* gg_config_where - where a setting was given ("file:line", "-o", or the file) */
+const char *gg_config_where(const struct gg_config *cfg, const char *name)
+{
+	return where_of(cfg, name);
+}
+
 /* where_pair - where either of two related settings was given, preferring one set explicitly */
 static const char *where_pair(const struct gg_config *cfg, const char *a, const char *b)
 {
@@ -471,6 +550,13 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 	}
 	if ((st = check_reply(cfg, err, errsize)) != GG_OK)
 		return st;
+	if (!(cfg->greylist_threshold <= cfg->tag_threshold && cfg->tag_threshold <= cfg->reject_threshold)) {
+		snprintf(err, errsize, "%s: thresholds must rise: greylist_threshold (%g) <= "
+			 "tag_threshold (%g) <= reject_threshold (%g)",
+			 where_pair(cfg, "tag_threshold", "reject_threshold"), cfg->greylist_threshold,
+			 cfg->tag_threshold, cfg->reject_threshold);
+		return GG_EINVAL;
+	}
 	if (cfg->myhostname[0] == '\0') {
 		char host[256];
 		if (gethostname(host, sizeof(host)) != 0)
@@ -513,6 +599,9 @@ static void format_value(const struct gg_config *cfg, const struct setting *s, c
 	case CT_BOOL:
 		snprintf(buf, size, "%s", *int_field(c, s) ? "yes" : "no");
 		break;
+	case CT_DOUBLE:
+		snprintf(buf, size, "%g", *double_field(c, s));
+		break;
 	}
 }
 
@@ -537,7 +626,8 @@ void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed)
 /* gg_config_print_table - documentation rows */
 void gg_config_print_table(FILE *fp)
 {
-	static const char *tn[] = { "string", "integer", "duration", "boolean", "mode", "choice" };
+	static const char *tn[] = { "string", "integer", "duration", "boolean", "mode", "choice",
+				    "number" };
 
 	for (size_t i = 0; i < NSETTINGS; i++)
 		fprintf(fp, "%s|%s|%s|%s\n", settings[i].name, tn[settings[i].type],

@@ -49,6 +49,32 @@ struct gg_config {
 	char *whitelist_clients;
 	char *whitelist_senders;
 	char *whitelist_recipients;
+	/* DNS checks, SPF, scoring */
+	char *dns_servers;
+	long dns_timeout;
+	long dns_cache_size;
+	char *dnsbl_sites;
+	char *dnswl_sites;
+	char *rhsbl_sites;
+	long dnsbl_probe_interval;
+	int rdns_check;
+	double rdns_missing_weight;
+	double rdns_unconfirmed_weight;
+	double rdns_dynamic_weight;
+	char *rdns_dynamic_patterns;
+	int helo_check;
+	double helo_ip_mismatch_weight;
+	double helo_ours_weight;
+	double helo_not_fqdn_weight;
+	double helo_unresolvable_weight;
+	char *helo_own_names;
+	int spf_check;
+	char *spf_weights;
+	long spf_workers;
+	int greylist_key_spf_domain;
+	double greylist_threshold;
+	double tag_threshold;
+	double reject_threshold;
 	/* policy protocol limits */
 	long policy_max_line_length;
 	long policy_max_attributes;
@@ -79,6 +105,8 @@ enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char
 enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *err, size_t errsize);
 /* Cross-check settings and build whitelists; the snapshot is usable after this. */
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
+/* Where a setting was given, for error messages of modules that parse it later. */
+const char *gg_config_where(const struct gg_config *cfg, const char *name);
 /* Print "name = value" lines; all of them, or only those not at their default. */
 void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed);
 /* Print the table as documentation rows: "name|type|default|description". */

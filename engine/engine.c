@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "score.h"
 #include "util.h"
 #include "wlist.h"
 
@@ -184,50 +185,116 @@ static void verdict_accept(struct gg_engine *e, struct gg_verdict *v, const char
 }
 
 /*
- * prepare - everything that needs no database: stage, whitelists, keys.
- * Returns 1 when the triplet store must decide (keys are in v), 0 when the
- * verdict is already final.
+ * score_band - apply the checks' score; returns 1 if the triplet store must
+ * decide (greylist band), 0 when the verdict is final.
+ */
+static int score_band(struct gg_engine *e, const struct gg_score *sc, struct gg_verdict *v)
+{
+	enum gg_band band = gg_score_band(e->cfg, sc->total);
+
+	v->scored = 1;
+	v->score = sc->total;
+	gg_score_reasons(sc, v->reasons, sizeof(v->reasons));
+	switch (band) {
+	case GG_BAND_REJECT:
+		v->action = GG_ACTION_REJECT;
+		v->reason = "score";
+		gg_score_reject_text(sc, v->text, sizeof(v->text));
+		e->stats.rejected++;
+		return 0;
+	case GG_BAND_TAG:
+		v->action = GG_ACTION_TAG;
+		v->reason = "score";
+		snprintf(v->header, sizeof(v->header), "X-Spam-Score: %g (%s)", sc->total,
+			 v->reasons[0] ? v->reasons : "no reasons");
+		e->stats.tagged++;
+		return 0;
+	case GG_BAND_ACCEPT:
+		verdict_accept(e, v, "low-score", NULL);
+		return 0;
+	case GG_BAND_GREYLIST:
+		break;
+	}
+	return 1;
+}
+
+/*
+ * prefilter - decisions that need neither checks nor the database: stage,
+ * client address, static whitelists.  Returns 1 if the request goes on,
+ * 0 when the verdict is final.  Counts nothing.
+ */
+static int prefilter(struct gg_engine *e, const struct gg_request *req, struct gg_addr *addr,
+		     struct gg_verdict *v)
+{
+	const struct gg_config *cfg = e->cfg;
+	const char *wl;
+
+	if (req->stage != GG_STAGE_RCPT) {
+		v->reason = "not-rcpt-stage";
+		(void)gg_strcpy(v->detail, sizeof(v->detail), req->protocol_state);
+		return 0;
+	}
+	if (gg_addr_parse(req->client_address, addr) != GG_OK) {
+		v->reason = "bad-client-address";
+		return 0;
+	}
+	if ((wl = gg_wlist_match_client(cfg->wl_clients, addr, req->client_name)) != NULL)
+		v->reason = "whitelist-client";
+	else if ((wl = gg_wlist_match_address(cfg->wl_recipients, req->recipient)) != NULL)
+		v->reason = "whitelist-recipient";
+	else if (req->sender[0] != '\0' &&
+		 (wl = gg_wlist_match_address(cfg->wl_senders, req->sender)) != NULL)
+		v->reason = "whitelist-sender";
+	if (wl != NULL) {
+		(void)gg_strcpy(v->detail, sizeof(v->detail), wl);
+		return 0;
+	}
+	if (req->recipient[0] == '\0') {
+		v->reason = "no-recipient";
+		return 0;
+	}
+	return 1;
+}
+
+/* gg_engine_needs_checks - would the checks' score matter for this request? */
+int gg_engine_needs_checks(struct gg_engine *e, const struct gg_request *req)
+{
+	struct gg_verdict v;
+	struct gg_addr addr;
+
+	v.detail[0] = '\0';
+	return prefilter(e, req, &addr, &v);
+}
+
+/*
+ * prepare - everything that needs no database: stage, whitelists, score,
+ * keys.  Returns 1 when the triplet store must decide (keys are in v), 0
+ * when the verdict is already final.
  */
 static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_verdict *v)
 {
 	const struct gg_config *cfg = e->cfg;
 	struct gg_addr addr;
-	char net[GG_ADDR_STRLEN], sender[GG_ADDRESS_MAX + 1], rcpt[GG_ADDRESS_MAX + 1];
-	const char *wl;
+	char net[GG_ADDRESS_MAX + 8], sender[GG_ADDRESS_MAX + 1], rcpt[GG_ADDRESS_MAX + 1];
+	const struct gg_score *sc = req->score;
 
 	memset(v, 0, offsetof(struct gg_verdict, text));
 	v->text[0] = v->header[0] = v->key[0] = v->ckey[0] = '\0';
 	e->stats.requests++;
-	if (req->stage != GG_STAGE_RCPT) {
-		verdict_accept(e, v, "not-rcpt-stage", req->protocol_state);
+	if (!prefilter(e, req, &addr, v)) {
+		if (strncmp(v->reason, "whitelist-", 10) == 0)
+			e->stats.whitelisted++;
+		verdict_accept(e, v, v->reason, NULL);
 		return 0;
 	}
-	if (gg_addr_parse(req->client_address, &addr) != GG_OK) {
-		verdict_accept(e, v, "bad-client-address", NULL);
+	if (sc != NULL && !score_band(e, sc, v))
 		return 0;
-	}
-	if ((wl = gg_wlist_match_client(cfg->wl_clients, &addr, req->client_name)) != NULL) {
-		e->stats.whitelisted++;
-		verdict_accept(e, v, "whitelist-client", wl);
-		return 0;
-	}
-	if ((wl = gg_wlist_match_address(cfg->wl_recipients, req->recipient)) != NULL) {
-		e->stats.whitelisted++;
-		verdict_accept(e, v, "whitelist-recipient", wl);
-		return 0;
-	}
-	if (req->sender[0] != '\0' &&
-	    (wl = gg_wlist_match_address(cfg->wl_senders, req->sender)) != NULL) {
-		e->stats.whitelisted++;
-		verdict_accept(e, v, "whitelist-sender", wl);
-		return 0;
-	}
-	if (req->recipient[0] == '\0') {
-		verdict_accept(e, v, "no-recipient", NULL);
-		return 0;
-	}
-	gg_triplet_client_net(&addr, (int)cfg->greylist_ipv4_prefix, (int)cfg->greylist_ipv6_prefix,
-			      net, sizeof(net));
+	if (sc != NULL && sc->spf_pass && cfg->greylist_key_spf_domain && sc->spf_domain[0] &&
+	    strlen(sc->spf_domain) + 5 <= sizeof(net))
+		snprintf(net, sizeof(net), "spf:%s", sc->spf_domain);
+	else
+		gg_triplet_client_net(&addr, (int)cfg->greylist_ipv4_prefix,
+				      (int)cfg->greylist_ipv6_prefix, net, sizeof(net));
 	if (gg_triplet_sender(req->sender, sender, sizeof(sender)) != GG_OK ||
 	    gg_triplet_recipient(req->recipient, rcpt, sizeof(rcpt)) != GG_OK ||
 	    gg_triplet_key(net, sender, rcpt, v->key, sizeof(v->key), &v->klen) != GG_OK ||

@@ -2,7 +2,10 @@
  * engine.h - the verdict engine shared by every front end
  *
  * gg_engine_eval() answers one request: static whitelists first, then the
- * triplet store through the greylisting state machine.  The verdict says
+ * score of the checks the front end ran (req->score: reject, tag, accept
+ * at once, or greylist), then the triplet store through the greylisting
+ * state machine.  When SPF passed and greylist_key_spf_domain is set, the
+ * triplet's client part is "spf:DOMAIN", so a provider's pool is one client.  The verdict says
  * what to do, why (reason and detail for the log line), and carries the
  * reply text and the header to add, already formatted.
  *
@@ -38,6 +41,9 @@ struct gg_verdict {
 	long remaining;		/* seconds until a retry passes (greylist) */
 	long delayed;		/* seconds a passing message was held (0 if none) */
 	int db_error;		/* the store failed; detail says how */
+	int scored;		/* checks ran: score and reasons are set */
+	double score;
+	char reasons[400];	/* "dnsbl:bl.test(3),rdns:missing(1.5)" */
 	char text[512];		/* reply text ("4.7.1 Greylisted ...") for refusals */
 	char header[512];	/* "X-Greylist: ..." to add, or "" */
 	char key[GG_KEY_MAX];	/* the triplet key used, or "" */
@@ -48,7 +54,8 @@ struct gg_verdict {
 };
 
 struct gg_engine_stats {
-	unsigned long requests, accepted, greylisted, whitelisted, db_errors, corrupt_records;
+	unsigned long requests, accepted, greylisted, whitelisted, tagged, rejected, db_errors,
+		corrupt_records;
 };
 
 struct gg_engine {
@@ -58,6 +65,11 @@ struct gg_engine {
 };
 
 void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_store *store);
+/*
+ * Would the DNS/SPF checks matter for this request?  0 when stage, address
+ * or a static whitelist already decide it, so a front end skips the checks.
+ */
+int gg_engine_needs_checks(struct gg_engine *e, const struct gg_request *req);
 /* Decide one request at time now (seconds since the epoch). */
 void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
 		    struct gg_verdict *v);

@@ -9,6 +9,12 @@
  * client does not read them are they queued, and while more than
  * OUTPUT_HIGH_WATER bytes wait, its input is not read (back-pressure).
  *
+ * Checks: when DNS lists, reverse DNS, HELO or SPF checks are enabled, a
+ * complete request that no static whitelist decides first goes through
+ * gg_checks_start(); its connection reads no further request until the
+ * answer is out (Postfix sends one at a time anyway), so answers keep
+ * their order.  The score then joins the request in the batch.
+ *
  * Group commit: a complete request joins the daemon's batch; after every
  * socket that was ready in this turn of the loop has been read, one event
  * decides the whole batch in one database transaction and only then writes
@@ -46,6 +52,10 @@ struct conn {
 	int discarding;			/* inside an over-long line */
 	int reading;			/* rev is armed */
 	int dead;			/* broken; freed from its own write event */
+	int busy;			/* a request is waiting for its checks */
+	int resume;			/* frame buffered input before reading more */
+	struct gg_checks_job *job;	/* the checks running for it */
+	struct gg_request pending;	/* the request being checked */
 	size_t discarded;
 	char *in;			/* input buffer */
 	size_t inlen, incap;
@@ -67,6 +77,8 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	pd->nconns--;
+	if (c->job != NULL)
+		gg_checks_cancel(c->job);
 	for (size_t i = 0; i < pd->batch->n; i++)
 		if (pd->batch->conn[i] == c)
 			pd->batch->conn[i] = NULL;
@@ -149,7 +161,7 @@ static int send_bytes(struct conn *c, const char *data, size_t len)
 /* log_verdict - the one line per decision an admin reads */
 static void log_verdict(struct conn *c, const struct gg_request *r, const struct gg_verdict *v)
 {
-	char name[80], addr[80], helo[80], from[120], to[120], detail[200], extra[64];
+	char name[80], addr[80], helo[80], from[120], to[120], detail[200], extra[600];
 
 	gg_sanitize(name, sizeof(name), r->client_name, strlen(r->client_name), 64);
 	gg_sanitize(addr, sizeof(addr), r->client_address, strlen(r->client_address), 64);
@@ -158,10 +170,16 @@ static void log_verdict(struct conn *c, const struct gg_request *r, const struct
 	gg_sanitize(to, sizeof(to), r->recipient, strlen(r->recipient), 100);
 	gg_sanitize(detail, sizeof(detail), v->detail, strlen(v->detail), 150);
 	extra[0] = '\0';
+	if (v->scored) {
+		char reasons[420];
+		gg_sanitize(reasons, sizeof(reasons), v->reasons, strlen(v->reasons), 400);
+		snprintf(extra, sizeof(extra), " score=%g reasons=%s", v->score,
+			 reasons[0] ? reasons : "-");
+	}
 	if (v->action == GG_ACTION_GREYLIST && !v->db_error)
-		snprintf(extra, sizeof(extra), " delay=%ld", v->remaining);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delay=%ld", v->remaining);
 	else if (v->delayed > 0)
-		snprintf(extra, sizeof(extra), " delayed=%ld", v->delayed);
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delayed=%ld", v->delayed);
 	gg_log_batched(&c->pd->log, v->db_error ? LOG_WARNING : LOG_INFO,
 		   "%s%sclient=%s[%s] helo=<%s> from=<%s> to=<%s> action=%s reason=%s%s%s%s%s",
 		   r->queue_id[0] ? r->queue_id : "", r->queue_id[0] ? ": " : "",
@@ -170,17 +188,46 @@ static void log_verdict(struct conn *c, const struct gg_request *r, const struct
 		   detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
 }
 
-/* enqueue - a complete request joins the batch decided at the end of this turn */
-static void enqueue(struct conn *c)
+/* batch_add - a request (refused if req is NULL) joins the batch of this turn */
+static void batch_add(struct conn *c, const struct gg_request *req, const struct gg_score *score)
 {
 	struct policyd *pd = c->pd;
 	struct policyd_batch *b = pd->batch;
-	struct gg_policy_req *pr = &c->pr;
 	size_t i = b->n;
 
-	c->requests++;
 	b->conn[i] = c;
-	b->refused[i] = 1;
+	b->refused[i] = req == NULL;
+	if (req != NULL) {
+		b->req[i] = *req;
+		b->req[i].score = NULL;
+		if (score != NULL) {
+			b->score[i] = *score;
+			b->req[i].score = &b->score[i];
+		}
+	}
+	if (b->n++ == 0)
+		event_active(pd->ev_flush, EV_TIMEOUT, 0);
+	if (b->n == POLICYD_BATCH_MAX)
+		policyd_conn_flush(pd);
+}
+
+/* on_checked - the checks of the pending request are done */
+static void on_checked(const struct gg_score *score, void *arg)
+{
+	struct conn *c = arg;
+
+	c->job = NULL;
+	batch_add(c, &c->pending, score);
+}
+
+/* enqueue - a complete request: refuse it, check it, or decide it this turn */
+static void enqueue(struct conn *c)
+{
+	struct policyd *pd = c->pd;
+	struct gg_policy_req *pr = &c->pr;
+	int refused = 1;
+
+	c->requests++;
 	if (pr->error != GG_PE_NONE) {
 		gg_log_warn(&pd->log, "%s: request refused: %s: '%s'; answering DUNNO",
 			    c->peer, gg_policy_error_str(pr->error), pr->errdetail);
@@ -190,13 +237,19 @@ static void enqueue(struct conn *c)
 		gg_log_warn(&pd->log, "%s: unsupported request type '%s' (expected "
 			    "request=smtpd_access_policy); answering DUNNO", c->peer, what);
 	} else {
-		b->refused[i] = 0;
-		b->req[i] = pr->req;
+		refused = 0;
 	}
-	if (b->n++ == 0)
-		event_active(pd->ev_flush, EV_TIMEOUT, 0);
-	if (b->n == POLICYD_BATCH_MAX)
-		policyd_conn_flush(pd);
+	if (!refused && gg_checks_enabled(pd->checks) &&
+	    gg_engine_needs_checks(&pd->engine, &pr->req)) {
+		c->pending = pr->req;
+		if (gg_checks_start(pd->checks, &c->pending, on_checked, c, &c->job) == GG_OK) {
+			c->busy = 1;
+			return;
+		}
+		gg_log_warn(&pd->log, "%s: cannot start the DNS/SPF checks (out of memory); "
+			    "deciding without them", c->peer);
+	}
+	batch_add(c, refused ? NULL : &pr->req, NULL);
 }
 
 /* render - the policy protocol answer for a verdict */
@@ -256,8 +309,14 @@ void policyd_conn_flush(struct policyd *pd)
 		if (c == NULL || c->dead)
 			continue;	/* decided, but its client has gone */
 		rc = render(c, b->reqp[k - 1], &v[k - 1]);
-		if (rc != 0)
+		if (rc != 0) {
 			conn_kill(c);
+		} else if (c->busy) {
+			/* Its checked request is answered: go on with what it sent since. */
+			c->busy = 0;
+			c->resume = 1;
+			event_active(c->rev, EV_READ, 0);
+		}
 	}
 	b->n = 0;
 	gg_log_flush(&pd->log);
@@ -310,7 +369,7 @@ static void frame(struct conn *c)
 	/* A reload may raise the limit; this connection's buffer stays as it is. */
 	if (lim.max_line > c->incap - 2)
 		lim.max_line = c->incap - 2;
-	while (p < end) {
+	while (p < end && !c->busy) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!c->in_request) {
@@ -365,6 +424,13 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	int was_in_request = c->in_request;
 	ssize_t n;
 
+	if (c->resume) {
+		c->resume = 0;
+		frame(c);
+		if (!c->dead && !c->busy && c->outlen <= OUTPUT_HIGH_WATER)
+			arm_read(c);
+		return;
+	}
 	if (what & EV_TIMEOUT) {
 		if (c->in_request)
 			gg_log_warn(&pd->log, "%s: request not completed within "
@@ -394,7 +460,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	frame(c);
 	if (c->dead)
 		return;
-	if (c->outlen > OUTPUT_HIGH_WATER) {
+	if (c->busy || c->outlen > OUTPUT_HIGH_WATER) {
+		/* Read no more while a request is being checked or answers pile up. */
 		event_del(c->rev);
 		c->reading = 0;
 	} else if (was_in_request != c->in_request) {
@@ -432,7 +499,7 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	if (!c->reading)
+	if (!c->reading && !c->busy)
 		arm_read(c);
 }
 

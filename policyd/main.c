@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "checks.h"
 #include "config.h"
 #include "policyd.h"
 #include "privs.h"
@@ -58,7 +59,8 @@ struct gg_config *policyd_load_config(struct policyd *pd, char *err, size_t errs
 	for (int i = 0; i < pd->noverrides; i++)
 		if (gg_config_override(cfg, pd->overrides[i], err, errsize) != GG_OK)
 			goto fail;
-	if (gg_config_finish(cfg, err, errsize) != GG_OK)
+	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
+	    gg_checks_validate(cfg, err, errsize) != GG_OK)
 		goto fail;
 	return cfg;
 fail:

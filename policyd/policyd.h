@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "checks.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
@@ -31,6 +32,7 @@ struct policyd_batch {
 	struct conn *conn[POLICYD_BATCH_MAX];		/* NULL once the connection closed */
 	int refused[POLICYD_BATCH_MAX];			/* answer DUNNO, already logged */
 	struct gg_request req[POLICYD_BATCH_MAX];
+	struct gg_score score[POLICYD_BATCH_MAX];	/* checks' results, when run */
 	const struct gg_request *reqp[POLICYD_BATCH_MAX];
 	struct gg_verdict verdict[POLICYD_BATCH_MAX];
 	struct gg_greylist_result res[POLICYD_BATCH_MAX];
@@ -57,6 +59,8 @@ struct policyd {
 	unsigned long refused_conns;	/* over policy_max_connections */
 	int stopping;
 
+	struct gg_checks *checks;	/* DNS/SPF checks of the running configuration */
+	struct event *ev_probe;		/* RFC 5782 probes of the DNS lists */
 	struct policyd_batch *batch;
 	struct event *ev_flush;		/* runs after the turn's reads: decide the batch */
 	struct event *ev_hup, *ev_term, *ev_int, *ev_usr1;

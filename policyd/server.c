@@ -85,6 +85,38 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 		   "policy_max_connections)", strerror(err));
 }
 
+/* log_probe - one line per DNS list whose health changed */
+static void log_probe(void *arg, const char *line)
+{
+	struct policyd *pd = arg;
+
+	if (strstr(line, "DEAD") != NULL)
+		gg_log_err(&pd->log, "%s", line);
+	else
+		gg_log_info(&pd->log, "%s", line);
+}
+
+/* on_probe - probe the DNS lists' RFC 5782 test entries */
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct policyd *pd = arg;
+
+	(void)fd;
+	(void)what;
+	gg_checks_probe(pd->checks, log_probe, pd);
+}
+
+/* start_checks - DNS/SPF checks for a configuration; NULL with err on failure */
+static struct gg_checks *start_checks(struct policyd *pd, const struct gg_config *cfg,
+				      char *err, size_t errsize)
+{
+	struct gg_checks *ck = NULL;
+
+	if (gg_checks_new(pd->base, cfg, &ck, err, errsize) != GG_OK)
+		return NULL;
+	return ck;
+}
+
 /* on_hup - reload configuration and whitelists; a bad file keeps the old one */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
@@ -94,8 +126,15 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
+	struct gg_checks *nck;
+
 	if ((ncfg = policyd_load_config(pd, err, sizeof(err))) == NULL) {
 		gg_log_err(&pd->log, "reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if ((nck = start_checks(pd, ncfg, err, sizeof(err))) == NULL) {
+		gg_log_err(&pd->log, "reload refused, keeping the running configuration: %s", err);
+		gg_config_free(ncfg);
 		return;
 	}
 	if (strcmp(ncfg->listen, old->listen) != 0 || strcmp(ncfg->database, old->database) != 0 ||
@@ -111,9 +150,18 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 				  ncfg->syslog_facility,
 				  pd->log.use_stderr);
 	}
+	/* Checks already running keep the old snapshot alive through their reference. */
+	gg_checks_release(pd->checks);
+	pd->checks = nck;
 	pd->cfg = ncfg;
 	pd->engine.cfg = ncfg;
 	pd->log.verbose = ncfg->log_verbose;
+	{
+		/* New lists: probe them now, then every dnsbl_probe_interval. */
+		struct timeval pi = { ncfg->dnsbl_probe_interval, 0 };
+		event_add(pd->ev_probe, &pi);
+		event_active(pd->ev_probe, EV_TIMEOUT, 0);
+	}
 	if (ncfg->database_checkpoint_interval != old->database_checkpoint_interval) {
 		struct timeval cp = { ncfg->database_checkpoint_interval, 0 };
 		event_add(pd->ev_checkpoint, &cp);
@@ -122,7 +170,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		struct timeval ex = { ncfg->database_expire_interval, 0 };
 		event_add(pd->ev_expire, &ex);
 	}
-	/* Requests are answered synchronously, so nothing refers to the old snapshot now. */
+	/*
+	 * Nothing refers to the old snapshot now: decisions are synchronous and
+	 * the old checks only hold their own parsed copies of lists and weights.
+	 */
 	gg_config_free(old);
 	gg_log_info(&pd->log, "configuration reloaded from %s", pd->config_path);
 }
@@ -171,6 +222,7 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 	event_del(pd->ev_checkpoint);
 	event_del(pd->ev_expire);
 	event_del(pd->ev_expire_step);
+	event_del(pd->ev_probe);
 	if (pd->nconns == 0)
 		event_base_loopexit(pd->base, NULL);
 	else
@@ -238,7 +290,13 @@ int policyd_run(struct policyd *pd)
 	struct timeval first_expire = { pd->cfg->database_expire_interval < 10 ?
 					pd->cfg->database_expire_interval : 10, 0 };
 
+	char err[1024];
+
 	gg_engine_init(&pd->engine, pd->cfg, pd->store);
+	if ((pd->checks = start_checks(pd, pd->cfg, err, sizeof(err))) == NULL) {
+		gg_log_err(&pd->log, "fatal: %s", err);
+		return 1;
+	}
 	if (policyd_conn_init(pd) != 0) {
 		gg_log_err(&pd->log, "out of memory setting up the request batch");
 		return 1;
@@ -262,8 +320,9 @@ int policyd_run(struct policyd *pd)
 	pd->ev_expire = event_new(pd->base, -1, EV_PERSIST, on_expire, pd);
 	pd->ev_expire_step = evtimer_new(pd->base, on_expire_step, pd);
 	pd->ev_stop_deadline = evtimer_new(pd->base, on_stop_deadline, pd);
+	pd->ev_probe = event_new(pd->base, -1, EV_PERSIST, on_probe, pd);
 	if (!pd->ev_hup || !pd->ev_term || !pd->ev_int || !pd->ev_usr1 || !pd->ev_checkpoint ||
-	    !pd->ev_expire || !pd->ev_expire_step || !pd->ev_stop_deadline) {
+	    !pd->ev_expire || !pd->ev_expire_step || !pd->ev_stop_deadline || !pd->ev_probe) {
 		gg_log_err(&pd->log, "out of memory setting up events");
 		return 1;
 	}
@@ -274,12 +333,20 @@ int policyd_run(struct policyd *pd)
 	event_add(pd->ev_checkpoint, &cp);
 	event_add(pd->ev_expire, &ex);
 	evtimer_add(pd->ev_expire_step, &first_expire);
+	{
+		struct timeval pi = { pd->cfg->dnsbl_probe_interval, 0 };
+		event_add(pd->ev_probe, &pi);
+		event_active(pd->ev_probe, EV_TIMEOUT, 0);	/* probe at start-up */
+	}
 	pd->expire_running = 1;
 
 	event_base_dispatch(pd->base);
 
 	policyd_conn_free_all(pd);
 	policyd_conn_fini(pd);
+	gg_checks_release(pd->checks);
+	pd->checks = NULL;
+	event_free(pd->ev_probe);
 	for (int i = 0; i < pd->nlisten; i++)
 		if (pd->listener[i])
 			evconnlistener_free(pd->listener[i]);

@@ -1,0 +1,333 @@
+/*
+ * checks.c - DNS lists, reverse DNS, HELO and SPF for one request (see checks.h)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "checks.h"
+#include "dnscheck.h"
+#include "dnscheck_probe.h"
+#include "lists.h"
+#include "resolver.h"
+#include "spf.h"
+#include "util.h"
+
+struct gg_checks {
+	struct event_base *base;
+	struct gg_resolver *resolver;
+	struct gg_dnscheck *dns;	/* NULL: no DNS checks */
+	unsigned dns_bits;
+	struct gg_lists *dnsbl, *dnswl, *rhsbl;
+	struct gg_spf *spf;		/* NULL: SPF off */
+	struct gg_spf_weights spfw;
+	int refs;			/* the owner's plus one per job */
+	void (*probe_log)(void *, const char *);
+	void *probe_arg;
+};
+
+struct gg_checks_job {
+	struct gg_checks *ck;
+	gg_checks_cb cb;
+	void *arg;
+	struct gg_dnscheck_req *dreq;
+	int pending;			/* sub-checks still to call back */
+	int cancelled;
+	struct gg_score score;
+};
+
+/* release - one reference fewer */
+void gg_checks_release(struct gg_checks *ck)
+{
+	if (ck == NULL || --ck->refs > 0)
+		return;
+	gg_dnscheck_free(ck->dns);
+	gg_spf_free(ck->spf);
+	gg_resolver_free(ck->resolver);
+	gg_lists_free(ck->dnsbl);
+	gg_lists_free(ck->dnswl);
+	gg_lists_free(ck->rhsbl);
+	free(ck);
+}
+
+/* parse_settings - lists and SPF weights, with file:line errors */
+static enum gg_status parse_settings(const struct gg_config *cfg, struct gg_lists **bl,
+				     struct gg_lists **wl, struct gg_lists **rhs,
+				     struct gg_spf_weights *w, char *err, size_t errsize)
+{
+	enum gg_status st;
+	char csv[512];
+
+	*bl = *wl = *rhs = NULL;
+	if ((st = gg_lists_parse(GG_LIST_DNSBL, cfg->dnsbl_sites, gg_config_where(cfg, "dnsbl_sites"),
+				 bl, err, errsize)) != GG_OK ||
+	    (st = gg_lists_parse(GG_LIST_DNSWL, cfg->dnswl_sites, gg_config_where(cfg, "dnswl_sites"),
+				 wl, err, errsize)) != GG_OK ||
+	    (st = gg_lists_parse(GG_LIST_RHSBL, cfg->rhsbl_sites, gg_config_where(cfg, "rhsbl_sites"),
+				 rhs, err, errsize)) != GG_OK)
+		goto fail;
+	gg_spf_weights_default(w);
+	if ((st = gg_spf_weights_parse(cfg->spf_weights, gg_config_where(cfg, "spf_weights"), w,
+				       err, errsize)) != GG_OK)
+		goto fail;
+	if ((st = gg_resolver_parse_servers(cfg->dns_servers, csv, sizeof(csv), err, errsize)) != GG_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s: %s", gg_config_where(cfg, "dns_servers"), err);
+		snprintf(err, errsize, "%s", msg);
+		goto fail;
+	}
+	return GG_OK;
+fail:
+	gg_lists_free(*bl);
+	gg_lists_free(*wl);
+	gg_lists_free(*rhs);
+	*bl = *wl = *rhs = NULL;
+	return st;
+}
+
+/* dns_params - the list checker's parameters from the configuration */
+static void dns_params(const struct gg_config *cfg, struct gg_checks *ck, struct gg_dnscheck_params *p)
+{
+	gg_dnscheck_params_default(p);
+	p->timeout_ms = cfg->dns_timeout * 1000;
+	p->cache_size = (size_t)cfg->dns_cache_size;
+	p->dnsbl = ck->dnsbl;
+	p->dnswl = ck->dnswl;
+	p->rhsbl = ck->rhsbl;
+	p->rdns_missing_weight = cfg->rdns_missing_weight;
+	p->rdns_unconfirmed_weight = cfg->rdns_unconfirmed_weight;
+	p->rdns_dynamic_weight = cfg->rdns_dynamic_weight;
+	p->rdns_generic_patterns = cfg->rdns_dynamic_patterns[0] ? cfg->rdns_dynamic_patterns : NULL;
+	p->helo_ip_mismatch_weight = cfg->helo_ip_mismatch_weight;
+	p->helo_ours_weight = cfg->helo_ours_weight;
+	p->helo_not_fqdn_weight = cfg->helo_not_fqdn_weight;
+	p->helo_unresolvable_weight = cfg->helo_unresolvable_weight;
+	p->helo_own_names = cfg->helo_own_names[0] ? cfg->helo_own_names : cfg->myhostname;
+}
+
+/* gg_checks_validate - settings only */
+enum gg_status gg_checks_validate(const struct gg_config *cfg, char *err, size_t errsize)
+{
+	struct gg_lists *bl, *wl, *rhs;
+	struct gg_spf_weights w;
+	enum gg_status st = parse_settings(cfg, &bl, &wl, &rhs, &w, err, errsize);
+
+	gg_lists_free(bl);
+	gg_lists_free(wl);
+	gg_lists_free(rhs);
+	return st;
+}
+
+/* gg_checks_new - everything the configuration enables */
+enum gg_status gg_checks_new(struct event_base *base, const struct gg_config *cfg,
+			     struct gg_checks **out, char *err, size_t errsize)
+{
+	struct gg_checks *ck = calloc(1, sizeof(*ck));
+	struct gg_dnscheck_params p;
+	enum gg_status st;
+	int lists;
+
+	*out = NULL;
+	if (ck == NULL)
+		return GG_ENOMEM;
+	ck->base = base;
+	ck->refs = 1;
+	if ((st = parse_settings(cfg, &ck->dnsbl, &ck->dnswl, &ck->rhsbl, &ck->spfw, err,
+				 errsize)) != GG_OK)
+		goto fail;
+	lists = ck->dnsbl->n + ck->dnswl->n + ck->rhsbl->n > 0;
+	ck->dns_bits = (lists ? GG_DNSCHECK_LISTS : 0) | (cfg->rdns_check ? GG_DNSCHECK_RDNS : 0) |
+	    (cfg->helo_check ? GG_DNSCHECK_HELO : 0);
+	if (ck->dns_bits != 0) {
+		if ((st = gg_resolver_new(base, cfg->dns_servers, cfg->dns_timeout * 1000, &ck->resolver,
+					  err, errsize)) != GG_OK)
+			goto fail;
+		dns_params(cfg, ck, &p);
+		if ((st = gg_dnscheck_new(base, ck->resolver, &p, &ck->dns, err, errsize)) != GG_OK)
+			goto fail;
+	}
+	if (cfg->spf_check &&
+	    (st = gg_spf_new(base, (int)cfg->spf_workers, cfg->dns_servers, cfg->dns_timeout * 1000,
+			     cfg->myhostname, &ck->spf, err, errsize)) != GG_OK)
+		goto fail;
+	*out = ck;
+	return GG_OK;
+fail:
+	gg_checks_release(ck);
+	return st;
+}
+
+int gg_checks_enabled(const struct gg_checks *ck)
+{
+	return ck != NULL && (ck->dns != NULL || ck->spf != NULL);
+}
+
+/* job_done - one sub-check finished; the last one calls back */
+static void job_done(struct gg_checks_job *job)
+{
+	struct gg_checks *ck = job->ck;
+
+	if (--job->pending > 0)
+		return;
+	if (!job->cancelled)
+		job->cb(&job->score, job->arg);
+	free(job);
+	gg_checks_release(ck);
+}
+
+static void on_dns(const struct gg_dnscheck_result *res, void *arg)
+{
+	struct gg_checks_job *job = arg;
+
+	job->dreq = NULL;
+	for (size_t i = 0; i < res->nreasons; i++)
+		gg_score_add(&job->score, res->reasons[i].name, res->reasons[i].weight,
+			     res->reasons[i].txt);
+	job_done(job);
+}
+
+static void on_spf(const struct gg_spf_reply *r, void *arg)
+{
+	struct gg_checks_job *job = arg;
+	char name[64];
+
+	snprintf(name, sizeof(name), "spf:%s", gg_spf_result_str(r->result));
+	gg_score_add(&job->score, name, job->ck->spfw.w[r->result],
+		     r->explanation ? r->explanation : r->comment);
+	if (r->result == GG_SPF_PASS && r->domain[0] != '\0') {
+		job->score.spf_pass = 1;
+		(void)gg_strcpy(job->score.spf_domain, sizeof(job->score.spf_domain), r->domain);
+	}
+	if (r->received_spf != NULL)
+		(void)gg_strcpy(job->score.received_spf, sizeof(job->score.received_spf),
+				r->received_spf);
+	job_done(job);
+}
+
+/* on_nothing - a job whose sub-checks could not start still calls back later */
+static void on_nothing(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	job_done(arg);
+}
+
+/* sender_domain - the part after the last '@', or "" */
+static const char *sender_domain(const char *sender)
+{
+	const char *at = strrchr(sender, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* gg_checks_start - run every enabled check for one request */
+enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *req,
+			       gg_checks_cb cb, void *arg, struct gg_checks_job **jobp)
+{
+	struct gg_checks_job *job = calloc(1, sizeof(*job));
+	struct gg_addr addr;
+	struct timeval now = { 0, 0 };
+
+	if (jobp)
+		*jobp = job;
+	if (job == NULL)
+		return GG_ENOMEM;
+	job->ck = ck;
+	job->cb = cb;
+	job->arg = arg;
+	job->pending = 1;	/* our own, dropped at the end of this function */
+	gg_score_init(&job->score);
+	ck->refs++;
+	if (gg_addr_parse(req->client_address, &addr) != GG_OK) {
+		gg_score_add(&job->score, "checks:bad-client-address", 0, NULL);
+	} else {
+		if (ck->dns != NULL) {
+			struct gg_dnscheck_input in = {
+				.client = addr,
+				.client_name = req->client_name,
+				.reverse_client_name = req->reverse_client_name,
+				.helo = req->helo_name,
+				.sender_domain = sender_domain(req->sender),
+				.checks = ck->dns_bits,
+			};
+			job->pending++;
+			if (gg_dnscheck_start(ck->dns, &in, on_dns, job, &job->dreq) != GG_OK) {
+				job->pending--;
+				gg_score_add(&job->score, "dns:error(no-memory)", 0, NULL);
+			}
+		}
+		if (ck->spf != NULL) {
+			job->pending++;
+			if (gg_spf_check(ck->spf, &addr, req->helo_name, req->sender, on_spf, job) != GG_OK) {
+				job->pending--;
+				gg_score_add(&job->score, "spf:error", 0, NULL);
+			}
+		}
+	}
+	if (job->pending > 1) {
+		job->pending--;
+		return GG_OK;
+	}
+	/* Nothing started: call back from the loop, never from here. */
+	if (event_base_once(ck->base, -1, EV_TIMEOUT, on_nothing, job, &now) != 0) {
+		ck->refs--;
+		free(job);
+		if (jobp)
+			*jobp = NULL;
+		return GG_ENOMEM;
+	}
+	return GG_OK;
+}
+
+/* gg_checks_cancel - the callback will not run */
+void gg_checks_cancel(struct gg_checks_job *job)
+{
+	if (job == NULL || job->cancelled)
+		return;
+	job->cancelled = 1;
+	/* DNS checks can be withdrawn; an SPF job in a worker cannot, it finishes unseen. */
+	if (job->dreq != NULL) {
+		gg_dnscheck_cancel(job->dreq);
+		job->dreq = NULL;
+		job_done(job);
+	}
+}
+
+/* on_probe - log each list whose state changed */
+static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
+{
+	struct gg_checks *ck = arg;
+	struct gg_lists *sets[3] = { ck->dnsbl, ck->dnswl, ck->rhsbl };
+
+	(void)rep;
+	if (ck->probe_log == NULL)
+		return;
+	for (size_t s = 0; s < GG_ARRAY_LEN(sets); s++) {
+		const struct gg_lists *ls = sets[s];
+		for (size_t i = 0; i < ls->n; i++) {
+			char line[400];
+			const struct gg_list *l = &ls->v[i];
+			if (l->state == GG_LIST_DEAD)
+				snprintf(line, sizeof(line), "DNS list %s is DEAD and skipped: %s",
+					 l->zone, l->probe_error);
+			else if (l->state_changed)
+				snprintf(line, sizeof(line), "DNS list %s passes its RFC 5782 test entries",
+					 l->zone);
+			else
+				continue;
+			ck->probe_log(ck->probe_arg, line);
+		}
+	}
+}
+
+/* gg_checks_probe - RFC 5782 test entries of every list */
+void gg_checks_probe(struct gg_checks *ck, void (*log)(void *arg, const char *line), void *arg)
+{
+	if (ck == NULL || ck->dns == NULL || !(ck->dns_bits & GG_DNSCHECK_LISTS))
+		return;
+	ck->probe_log = log;
+	ck->probe_arg = arg;
+	(void)gg_dnscheck_probe_lists(ck->dns, on_probe, ck);
+}
