@@ -25,6 +25,7 @@ struct gg_checks {
 	struct gg_spf_weights spfw;
 	int refs;			/* the owner's plus one per job */
 	void (*probe_log)(void *, const char *);
+	void (*probe_done)(void *);
 	void *probe_arg;
 };
 
@@ -302,9 +303,7 @@ static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
 	struct gg_lists *sets[3] = { ck->dnsbl, ck->dnswl, ck->rhsbl };
 
 	(void)rep;
-	if (ck->probe_log == NULL)
-		return;
-	for (size_t s = 0; s < GG_ARRAY_LEN(sets); s++) {
+	for (size_t s = 0; s < GG_ARRAY_LEN(sets) && ck->probe_log != NULL; s++) {
 		const struct gg_lists *ls = sets[s];
 		for (size_t i = 0; i < ls->n; i++) {
 			char line[400];
@@ -320,14 +319,18 @@ static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
 			ck->probe_log(ck->probe_arg, line);
 		}
 	}
+	if (ck->probe_done != NULL)
+		ck->probe_done(ck->probe_arg);
 }
 
 /* gg_checks_probe - RFC 5782 test entries of every list */
-void gg_checks_probe(struct gg_checks *ck, void (*log)(void *arg, const char *line), void *arg)
+int gg_checks_probe(struct gg_checks *ck, void (*log)(void *arg, const char *line),
+		    void (*done)(void *arg), void *arg)
 {
 	if (ck == NULL || ck->dns == NULL || !(ck->dns_bits & GG_DNSCHECK_LISTS))
-		return;
+		return -1;
 	ck->probe_log = log;
+	ck->probe_done = done;
 	ck->probe_arg = arg;
-	(void)gg_dnscheck_probe_lists(ck->dns, on_probe, ck);
+	return gg_dnscheck_probe_lists(ck->dns, on_probe, ck) == GG_OK ? 0 : -1;
 }

@@ -50,7 +50,13 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 void gg_checks_cancel(struct gg_checks_job *job);
 /* Drop the caller's reference; freed when no job is left. */
 void gg_checks_release(struct gg_checks *ck);
-/* Probe every list's RFC 5782 test entries now; dead lists are skipped. */
-void gg_checks_probe(struct gg_checks *ck, void (*log)(void *arg, const char *line), void *arg);
+/*
+ * Probe every list's RFC 5782 test entries now; dead lists are skipped by
+ * later checks.  log (may be NULL) gets a line per list whose health
+ * changed; done (may be NULL) runs once, from the loop, when the probe is
+ * over.  Returns 0 if a probe started, -1 if there is nothing to probe.
+ */
+int gg_checks_probe(struct gg_checks *ck, void (*log)(void *arg, const char *line),
+		    void (*done)(void *arg), void *arg);
 
 #endif

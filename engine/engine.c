@@ -426,6 +426,12 @@ enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *r
 	x->have_triplet = x->have_client = x->trusted_client = 0;
 	if (!prepare(e, req, &x->verdict))
 		return GG_OK;
+	if (e->store == NULL) {
+		/* No database to ask: say which band it is and stop there. */
+		x->verdict.action = GG_ACTION_GREYLIST;
+		x->verdict.reason = "greylist-band";
+		return GG_OK;
+	}
 	st = e->store->ops->get(e->store, x->verdict.ckey, x->verdict.cklen, buf, sizeof(buf), &len);
 	if (st == GG_OK && gg_record_client_decode(buf, len, &x->client) == GG_OK)
 		x->have_client = 1;

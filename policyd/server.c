@@ -103,7 +103,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	gg_checks_probe(pd->checks, log_probe, pd);
+	(void)gg_checks_probe(pd->checks, log_probe, NULL, pd);
 }
 
 /* start_checks - DNS/SPF checks for a configuration; NULL with err on failure */
