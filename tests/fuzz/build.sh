@@ -30,18 +30,19 @@ e=$top/engine
 # Pure engine code: no Berkeley DB, no syslog, no privileges.
 common="$e/status.c $e/util.c $e/addr.c"
 set_policy="$common $e/triplet.c $e/record.c $e/greylist.c $e/wlist.c $e/config.c $e/request.c
-	$e/engine.c $top/policyd/policy_proto.c"
+	$e/engine.c $e/score.c $top/policyd/policy_proto.c"
 set_config="$common $e/wlist.c $e/config.c"
 set_record="$e/status.c $e/record.c $e/greylist.c"
 set_sender="$common $e/triplet.c"
+set_lists="$common $e/score.c $e/config.c $e/wlist.c $top/dnsbl/lists.c"
 
 mkdir -p "$out"
-for t in policy config record sender; do
+for t in policy config record sender lists; do
 	eval srcs=\$set_$t
 	echo "build.sh: $out/fuzz_$t"
 	# shellcheck disable=SC2086
 	$CC -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,$san $extra -D_GNU_SOURCE \
 		-Wall -Wextra -Wno-unused-parameter -Werror \
-		-I"$e" -I"$top/policyd" -I"$here" \
+		-I"$e" -I"$top/policyd" -I"$top/dnsbl" -I"$here" \
 		"$here/fuzz_$t.c" $srcs -o "$out/fuzz_$t"
 done
