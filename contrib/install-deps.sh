@@ -7,7 +7,7 @@
 set -eu
 what=${1:-build}
 build="gcc make autoconf automake libtool pkg-config libevent-dev libdb-dev libc-ares-dev libspf2-dev ca-certificates"
-test="$build libcmocka-dev postfix swaks python3 procps postgrey nsd"
+test="$build libcmocka-dev postfix swaks python3 procps postgrey nsd unbound"
 bench="$build postgrey gross hyperfine"
 case $what in
 build) pkgs=$build ;;

@@ -83,7 +83,10 @@ struct gg_dnscheck_req {
 	enum gg_status helo_error_st;
 	/* RHSBL targets already looked up (a domain counts once) */
 	char rhs_done[T_COUNT][GG_DNS_NAME_MAX + 1];
-	int keys[GG_DNSCHECK_MAX_REASONS];
+	/* Reasons grow as needed: most checks have none or one. */
+	struct gg_dnscheck_reason *rv;
+	int *keys;
+	size_t cap;
 	struct gg_dnscheck_result res;
 };
 
@@ -175,9 +178,22 @@ static int add_reason(struct gg_dnscheck_req *q, int key, const char *name, doub
 					    strlen(txt), sizeof(r->reasons[i].txt) - 4);
 			return (int)i;
 		}
-	if (r->nreasons == GG_DNSCHECK_MAX_REASONS) {
-		r->reasons_truncated = 1;
-		return -1;
+	if (r->nreasons == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 4;
+		struct gg_dnscheck_reason *rv;
+		int *keys;
+		if (cap > GG_DNSCHECK_MAX_REASONS ||
+		    (rv = realloc(q->rv, cap * sizeof(*rv))) == NULL) {
+			r->reasons_truncated = 1;
+			return -1;
+		}
+		q->rv = r->reasons = rv;
+		if ((keys = realloc(q->keys, cap * sizeof(*keys))) == NULL) {
+			r->reasons_truncated = 1;
+			return -1;
+		}
+		q->keys = keys;
+		q->cap = cap;
 	}
 	i = r->nreasons++;
 	gg_strcpy(r->reasons[i].name, sizeof(r->reasons[i].name), name);
@@ -298,7 +314,7 @@ static struct lookup *new_lookup(struct gg_dnscheck_req *q, enum lk_kind kind)
 
 /* ------------------------------------------------------------ DNS lists */
 
-/* list_lookup_failed - a list lookup that cannot be done or answered */
+/* list_failed - a list lookup that could not be done or was not answered */
 static void list_failed(struct gg_dnscheck_req *q, enum gg_list_kind kind, size_t li, int target,
 			enum gg_status st, const char *why)
 {
@@ -388,7 +404,7 @@ static void txt_answer(struct lookup *l, const struct gg_dns_result *res)
 	gg_sanitize(r->txt, sizeof(r->txt), res->txt[0], strlen(res->txt[0]), sizeof(r->txt) - 4);
 }
 
-/* lists_zone_alive - is any entry with this zone (from li on) not dead? */
+/* zone_alive - is any entry with this zone (from li on) not dead? */
 static int zone_alive(const struct gg_lists *ls, size_t li)
 {
 	size_t j;
@@ -611,7 +627,7 @@ static void rdns_failed(struct gg_dnscheck_req *q, enum gg_status st, const char
 	add_reason(q, KEY_RDNS + 3, name, 0, why);
 }
 
-/* confirmed - the PTR name has an address equal to the client's */
+/* has_client_addr - does the answer hold the client address? */
 static int has_client_addr(const struct gg_dnscheck_req *q, const struct gg_dns_result *res)
 {
 	size_t i;
@@ -1006,6 +1022,8 @@ static void req_free(struct gg_dnscheck_req *q)
 		event_free(q->deadline);
 	if (q->done_ev != NULL)
 		event_free(q->done_ev);
+	free(q->rv);
+	free(q->keys);
 	free(q);
 }
 
@@ -1031,6 +1049,8 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	q->cb(&q->res, q->arg);
 	event_free(q->deadline);
 	event_free(q->done_ev);
+	free(q->rv);
+	free(q->keys);
 	free(q);
 }
 

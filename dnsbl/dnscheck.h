@@ -121,8 +121,9 @@ enum gg_rdns_state {
 struct gg_dnscheck_result {
 	double total;			/* sum of every weight, dropped reasons included */
 	size_t nreasons;
-	struct gg_dnscheck_reason reasons[GG_DNSCHECK_MAX_REASONS];
-	int reasons_truncated;		/* more than GG_DNSCHECK_MAX_REASONS */
+	struct gg_dnscheck_reason *reasons;	/* nreasons of them (at most GG_DNSCHECK_MAX_REASONS);
+					   NULL when there are none */
+	int reasons_truncated;		/* more than GG_DNSCHECK_MAX_REASONS, or out of memory */
 	int timed_out;			/* the deadline ended the check */
 	unsigned errors;		/* lookups that failed or timed out */
 	enum gg_rdns_state rdns;

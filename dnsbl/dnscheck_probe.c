@@ -30,7 +30,7 @@ struct zprobe {
 	enum gg_list_kind kind;
 	size_t li;
 	enum verdict v[2];	/* [0] must-not-be-listed, [1] must-be-listed */
-	char why[160];
+	char why[128];
 	struct pquery q[2];
 };
 
@@ -103,7 +103,7 @@ static void apply(struct gg_dnscheck_probe *pr, struct zprobe *z)
 /* judge - one test answer */
 static void judge(struct zprobe *z, int listed, const struct gg_dns_result *res)
 {
-	char abuf[GG_ADDR_STRLEN];
+	char abuf[16];		/* an A answer: IPv4 */
 	const char *entry = z->kind == GG_LIST_RHSBL ? (listed ? "test" : "invalid") :
 	    (listed ? "127.0.0.2" : "127.0.0.1");
 	enum verdict v;

@@ -74,7 +74,7 @@ struct gg_list {
 	enum gg_list_state state;
 	int state_changed;			/* by the latest probe */
 	time_t probed_at;			/* wall clock of the latest probe, 0 never */
-	char probe_error[200];			/* why the latest probe failed, or "" */
+	char probe_error[160];			/* why the latest probe failed, or "" */
 };
 
 struct gg_lists {

@@ -360,7 +360,7 @@ static int add_name(struct gg_dns_result *p, const char *name)
 	return ARES_SUCCESS;
 }
 
-/* parse_ptr - PTR answer: h_name and every h_aliases entry */
+/* parse_ptr - PTR answer: every h_aliases entry, and h_name */
 static int parse_ptr(struct gg_dns_result *p, const unsigned char *abuf, int alen)
 {
 	struct hostent *he = NULL;
@@ -374,11 +374,15 @@ static int parse_ptr(struct gg_dns_result *p, const unsigned char *abuf, int ale
 		st = ARES_ENOMEM;
 		goto out;
 	}
-	if (he->h_name != NULL && (st = add_name(p, he->h_name)) != ARES_SUCCESS)
-		goto out;
+	/*
+	 * c-ares 1.18 lists every PTR name in h_aliases, in answer order, and
+	 * sets h_name to the last one: aliases first keeps the answer's order.
+	 */
 	for (i = 0; he->h_aliases != NULL && he->h_aliases[i] != NULL; i++)
 		if ((st = add_name(p, he->h_aliases[i])) != ARES_SUCCESS)
 			goto out;
+	if (he->h_name != NULL && (st = add_name(p, he->h_name)) != ARES_SUCCESS)
+		goto out;
 	st = p->nnames > 0 ? ARES_SUCCESS : ARES_ENODATA;
 out:
 	ares_free_hostent(he);
@@ -506,7 +510,7 @@ static struct result_box *build_result(const struct rquery *rq, int status,
 	return b;
 }
 
-/* fallback_result - a record-less result that needs no allocation failure path */
+/* status_result - a record-less result carrying only a status */
 static struct result_box *status_result(const struct rquery *rq, int status)
 {
 	struct result_box *b = box_new(rq);
