@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <event2/event.h>
 
 #include "checks.h"
@@ -13,6 +15,7 @@
 #include "lists.h"
 #include "resolver.h"
 #include "spf.h"
+#include "spfcache.h"
 #include "util.h"
 
 struct gg_checks {
@@ -23,6 +26,7 @@ struct gg_checks {
 	struct gg_lists *dnsbl, *dnswl, *rhsbl;
 	struct gg_spf *spf;		/* NULL: SPF off */
 	struct gg_spf_weights spfw;
+	struct gg_spfcache *spfcache;	/* recent SPF results */
 	int refs;			/* the owner's plus one per job */
 	void (*probe_log)(void *, const char *);
 	void (*probe_done)(void *);
@@ -36,6 +40,11 @@ struct gg_checks_job {
 	struct gg_dnscheck_req *dreq;
 	int pending;			/* sub-checks still to call back */
 	int cancelled;
+	char spfkey[GG_SPFCACHE_KEY_MAX];	/* "" when not cacheable */
+	/* The SPF outcome waits here so it is always the last reason. */
+	int have_spf;
+	enum gg_spf_result spf;
+	char spf_domain[256], spf_text[200], spf_received[512];
 	struct gg_score score;
 };
 
@@ -46,6 +55,7 @@ void gg_checks_release(struct gg_checks *ck)
 		return;
 	gg_dnscheck_free(ck->dns);
 	gg_spf_free(ck->spf);
+	gg_spfcache_free(ck->spfcache);
 	gg_resolver_free(ck->resolver);
 	gg_lists_free(ck->dnsbl);
 	gg_lists_free(ck->dnswl);
@@ -149,10 +159,17 @@ enum gg_status gg_checks_new(struct event_base *base, const struct gg_config *cf
 		if ((st = gg_dnscheck_new(base, ck->resolver, &p, &ck->dns, err, errsize)) != GG_OK)
 			goto fail;
 	}
-	if (cfg->spf_check &&
-	    (st = gg_spf_new(base, (int)cfg->spf_workers, cfg->dns_servers, cfg->dns_timeout * 1000,
-			     cfg->myhostname, &ck->spf, err, errsize)) != GG_OK)
-		goto fail;
+	if (cfg->spf_check) {
+		if ((st = gg_spf_new(base, (int)cfg->spf_workers, cfg->dns_servers,
+				     cfg->dns_timeout * 1000, cfg->myhostname, &ck->spf, err,
+				     errsize)) != GG_OK)
+			goto fail;
+		if ((ck->spfcache = gg_spfcache_new((size_t)cfg->dns_cache_size)) == NULL) {
+			snprintf(err, errsize, "out of memory for the SPF result cache");
+			st = GG_ENOMEM;
+			goto fail;
+		}
+	}
 	*out = ck;
 	return GG_OK;
 fail:
@@ -165,6 +182,8 @@ int gg_checks_enabled(const struct gg_checks *ck)
 	return ck != NULL && (ck->dns != NULL || ck->spf != NULL);
 }
 
+static void spf_result(struct gg_checks_job *job);
+
 /* job_done - one sub-check finished; the last one calls back */
 static void job_done(struct gg_checks_job *job)
 {
@@ -172,6 +191,8 @@ static void job_done(struct gg_checks_job *job)
 
 	if (--job->pending > 0)
 		return;
+	if (job->have_spf)
+		spf_result(job);
 	if (!job->cancelled)
 		job->cb(&job->score, job->arg);
 	free(job);
@@ -189,21 +210,57 @@ static void on_dns(const struct gg_dnscheck_result *res, void *arg)
 	job_done(job);
 }
 
+/* keep_spf - hold an SPF outcome until the job completes */
+static void keep_spf(struct gg_checks_job *job, enum gg_spf_result result, const char *domain,
+		     const char *text, const char *received)
+{
+	job->have_spf = 1;
+	job->spf = result;
+	(void)gg_strcpy(job->spf_domain, sizeof(job->spf_domain), domain ? domain : "");
+	(void)gg_strcpy(job->spf_text, sizeof(job->spf_text), text ? text : "");
+	(void)gg_strcpy(job->spf_received, sizeof(job->spf_received), received ? received : "");
+}
+
+/* spf_result - the SPF outcome into the job's score, after the DNS reasons */
+static void spf_result(struct gg_checks_job *job)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "spf:%s", gg_spf_result_str(job->spf));
+	gg_score_add(&job->score, name, job->ck->spfw.w[job->spf], job->spf_text);
+	if (job->spf == GG_SPF_PASS && job->spf_domain[0] != '\0') {
+		job->score.spf_pass = 1;
+		(void)gg_strcpy(job->score.spf_domain, sizeof(job->score.spf_domain), job->spf_domain);
+	}
+	(void)gg_strcpy(job->score.received_spf, sizeof(job->score.received_spf), job->spf_received);
+}
+
 static void on_spf(const struct gg_spf_reply *r, void *arg)
 {
 	struct gg_checks_job *job = arg;
-	char name[64];
+	const char *text = r->explanation ? r->explanation : r->comment;
 
-	snprintf(name, sizeof(name), "spf:%s", gg_spf_result_str(r->result));
-	gg_score_add(&job->score, name, job->ck->spfw.w[r->result],
-		     r->explanation ? r->explanation : r->comment);
-	if (r->result == GG_SPF_PASS && r->domain[0] != '\0') {
-		job->score.spf_pass = 1;
-		(void)gg_strcpy(job->score.spf_domain, sizeof(job->score.spf_domain), r->domain);
-	}
-	if (r->received_spf != NULL)
-		(void)gg_strcpy(job->score.received_spf, sizeof(job->score.received_spf),
-				r->received_spf);
+	keep_spf(job, r->result, r->domain, text, r->received_spf);
+	/* Remember definite answers; a temporary error must be asked again. */
+	if (job->spfkey[0] != '\0' && r->result != GG_SPF_TEMPERROR && r->status == GG_OK)
+		gg_spfcache_put(job->ck->spfcache, job->spfkey, (uint64_t)time(NULL), r->result,
+				r->domain, text, r->received_spf);
+	job_done(job);
+}
+
+/* on_spf_cached - a cached SPF answer, delivered from the loop */
+static void on_spf_cached(evutil_socket_t fd, short what, void *arg)
+{
+	struct gg_checks_job *job = arg;
+	const struct gg_spfcache_entry *e;
+
+	(void)fd;
+	(void)what;
+	e = gg_spfcache_get(job->ck->spfcache, job->spfkey, 0);
+	if (e != NULL)
+		keep_spf(job, (enum gg_spf_result)e->result, e->domain, e->text, e->received);
+	else
+		gg_score_add(&job->score, "spf:error(cache)", 0, NULL);
 	job_done(job);
 }
 
@@ -260,8 +317,20 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 			}
 		}
 		if (ck->spf != NULL) {
+			struct timeval now0 = { 0, 0 };
 			job->pending++;
-			if (gg_spf_check(ck->spf, &addr, req->helo_name, req->sender, on_spf, job) != GG_OK) {
+			if (!gg_spfcache_key(job->spfkey, req->client_address, req->sender, req->helo_name))
+				job->spfkey[0] = '\0';
+			if (job->spfkey[0] != '\0' &&
+			    gg_spfcache_get(ck->spfcache, job->spfkey, (uint64_t)time(NULL)) != NULL) {
+				/* A cached answer still comes back from the loop, not from here. */
+				if (event_base_once(ck->base, -1, EV_TIMEOUT, on_spf_cached, job,
+						    &now0) != 0) {
+					job->pending--;
+					gg_score_add(&job->score, "spf:error", 0, NULL);
+				}
+			} else if (gg_spf_check(ck->spf, &addr, req->helo_name, req->sender, on_spf,
+						job) != GG_OK) {
 				job->pending--;
 				gg_score_add(&job->score, "spf:error", 0, NULL);
 			}
