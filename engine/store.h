@@ -47,6 +47,10 @@ struct gg_store_ops {
 	/* Walk every record (admin tools); stops early when cb returns non-zero. */
 	enum gg_status (*walk)(struct gg_store *, int (*cb)(void *arg, const void *key,
 		size_t klen, const void *val, size_t vlen), void *arg);
+	/* Start background maintenance (checkpoints every interval seconds); may be NULL. */
+	enum gg_status (*maintain)(struct gg_store *, long interval);
+	/* Copy out the maintenance thread's last error, if any; returns 1 if there was one. */
+	int (*maintain_error)(struct gg_store *, char *buf, size_t size);
 	void (*close)(struct gg_store *);
 };
 

@@ -12,9 +12,14 @@
  * the last second of decisions, which only means those senders are
  * greylisted again.  Log files are removed automatically once checkpointed.
  *
- * Threads: one handle belongs to one thread.
+ * Maintenance: gg_store_bdb's maintain operation starts one background
+ * thread that checkpoints every interval and keeps a share of the cache
+ * clean (memp_trickle), so neither a checkpoint nor a page eviction ever
+ * writes megabytes from inside a request.  The handles are opened with
+ * DB_THREAD for that thread's sake; requests still come from one thread.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +42,52 @@ struct store_bdb {
 	DB_TXN *txn;
 	unsigned char *expire_key;	/* where the expiry walk resumes */
 	size_t expire_klen;		/* 0: start from the beginning */
+	/* Background maintenance thread. */
+	pthread_t thread;
+	int thread_running;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	long interval;
+	unsigned long checkpoints, trickled;
+	char thread_error[256];
 };
+
+#define TRICKLE_PERCENT 20	/* keep this share of the cache clean */
+
+/* maintain_main - checkpoint every interval, trickle every second */
+static void *maintain_main(void *arg)
+{
+	struct store_bdb *s = arg;
+	struct timespec until;
+	long since = 0;
+	int ret, nwrote;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		(void)pthread_cond_timedwait(&s->wake, &s->lock, &until);
+		if (s->stop)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		nwrote = 0;
+		ret = s->env->memp_trickle(s->env, TRICKLE_PERCENT, &nwrote);
+		if (++since >= s->interval) {
+			since = 0;
+			if (ret == 0)
+				ret = s->env->txn_checkpoint(s->env, 0, 0, 0);
+		}
+		pthread_mutex_lock(&s->lock);
+		s->trickled += (unsigned long)nwrote;
+		if (since == 0)
+			s->checkpoints++;
+		if (ret != 0)
+			snprintf(s->thread_error, sizeof(s->thread_error), "%s", db_strerror(ret));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
 
 /* seterr - remember the reason of a failure */
 static enum gg_status seterr(struct store_bdb *s, int ret, const char *what)
@@ -52,8 +102,15 @@ static void errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	struct store_bdb *s = env->app_private;
 
 	(void)pfx;
-	if (s != NULL)
+	if (s == NULL)
+		return;
+	if (s->thread_running && pthread_equal(pthread_self(), s->thread)) {
+		pthread_mutex_lock(&s->lock);
+		snprintf(s->thread_error, sizeof(s->thread_error), "%s", msg);
+		pthread_mutex_unlock(&s->lock);
+	} else {
 		snprintf(s->base.error, sizeof(s->base.error), "%s", msg);
+	}
 }
 
 static enum gg_status bdb_begin(struct gg_store *gs)
@@ -265,6 +322,40 @@ static enum gg_status bdb_checkpoint(struct gg_store *gs)
 	return GG_OK;
 }
 
+/* bdb_maintain - start the background checkpoint thread */
+static enum gg_status bdb_maintain(struct gg_store *gs, long interval)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if (s->thread_running)
+		return GG_OK;
+	s->interval = interval > 0 ? interval : 60;
+	if ((ret = pthread_create(&s->thread, NULL, maintain_main, s)) != 0) {
+		snprintf(s->base.error, sizeof(s->base.error), "cannot start the database "
+			 "maintenance thread: %s", strerror(ret));
+		return GG_EDB;
+	}
+	s->thread_running = 1;
+	return GG_OK;
+}
+
+/* bdb_maintain_error - the last failure of the maintenance thread, once */
+static int bdb_maintain_error(struct gg_store *gs, char *buf, size_t size)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int have;
+
+	pthread_mutex_lock(&s->lock);
+	have = s->thread_error[0] != '\0';
+	if (have) {
+		snprintf(buf, size, "%s", s->thread_error);
+		s->thread_error[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->lock);
+	return have;
+}
+
 static enum gg_status bdb_walk(struct gg_store *gs, int (*cb)(void *, const void *, size_t,
 	const void *, size_t), void *arg)
 {
@@ -278,9 +369,12 @@ static enum gg_status bdb_walk(struct gg_store *gs, int (*cb)(void *, const void
 		return seterr(s, ret, "walk: cursor");
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
+	k.flags = d.flags = DB_DBT_REALLOC;
 	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0)
 		if (cb(arg, k.data, k.size, d.data, d.size) != 0)
 			break;
+	free(k.data);
+	free(d.data);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		status = seterr(s, ret, "walk: read");
 	(void)cur->close(cur);
@@ -291,6 +385,14 @@ static void bdb_close(struct gg_store *gs)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
 
+	if (s->thread_running) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+		s->thread_running = 0;
+	}
 	bdb_abort(gs);
 	if (s->db != NULL)
 		(void)s->db->close(s->db, 0);
@@ -299,6 +401,8 @@ static void bdb_close(struct gg_store *gs)
 		(void)s->env->close(s->env, 0);
 	}
 	free(s->expire_key);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
 	free(s);
 }
 
@@ -313,6 +417,8 @@ static const struct gg_store_ops bdb_ops = {
 	.expire_slice = bdb_expire_slice,
 	.checkpoint = bdb_checkpoint,
 	.walk = bdb_walk,
+	.maintain = bdb_maintain,
+	.maintain_error = bdb_maintain_error,
 	.close = bdb_close,
 };
 
@@ -323,7 +429,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 	struct store_bdb *s;
 	int ret;
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
-	    DB_INIT_MPOOL | DB_RECOVER | DB_REGISTER;
+	    DB_INIT_MPOOL | DB_RECOVER | DB_REGISTER | DB_THREAD;
 
 	*out = NULL;
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -336,6 +442,8 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 		return GG_ENOMEM;
 	}
 	s->base.ops = &bdb_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
 	if ((ret = db_env_create(&s->env, 0)) != 0) {
 		snprintf(err, errsize, "db_env_create: %s", db_strerror(ret));
 		free(s->expire_key);
@@ -363,7 +471,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 		goto fail;
 	}
 	if ((ret = s->db->open(s->db, NULL, DB_FILE, NULL, DB_BTREE,
-			       DB_CREATE | DB_AUTO_COMMIT, 0600)) != 0) {
+			       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600)) != 0) {
 		snprintf(err, errsize, "cannot open %s/%s: %s%s%s", dir, DB_FILE, db_strerror(ret),
 			 s->base.error[0] ? ": " : "", s->base.error);
 		goto fail;

@@ -67,6 +67,7 @@ struct policyd {
 	struct event *ev_checkpoint, *ev_expire, *ev_expire_step, *ev_stop_deadline;
 	struct gg_expire_stats expire_stats;
 	int expire_running;
+	int maintained;			/* the store checkpoints on its own thread */
 };
 
 /* Load, override and check a configuration snapshot; NULL with err set on failure. */

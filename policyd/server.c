@@ -233,9 +233,16 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
 	struct policyd *pd = arg;
+	char err[256];
 
 	(void)fd;
 	(void)what;
+	if (pd->maintained) {
+		/* The store's own thread checkpoints; report what went wrong there. */
+		if (pd->store->ops->maintain_error(pd->store, err, sizeof(err)))
+			gg_log_err(&pd->log, "database maintenance (checkpoint) failed: %s", err);
+		return;
+	}
 	if (gg_store_checkpoint_now(pd->store) != GG_OK)
 		gg_log_err(&pd->log, "database checkpoint failed: %s", gg_store_error(pd->store));
 }
@@ -293,6 +300,14 @@ int policyd_run(struct policyd *pd)
 	char err[1024];
 
 	gg_engine_init(&pd->engine, pd->cfg, pd->store);
+	/* Checkpoints off the event loop when the store can; else from the timer. */
+	if (pd->store->ops->maintain != NULL && pd->store->ops->maintain_error != NULL) {
+		if (pd->store->ops->maintain(pd->store, pd->cfg->database_checkpoint_interval) == GG_OK)
+			pd->maintained = 1;
+		else
+			gg_log_warn(&pd->log, "%s; checkpointing from the event loop instead",
+				    gg_store_error(pd->store));
+	}
 	if ((pd->checks = start_checks(pd, pd->cfg, err, sizeof(err))) == NULL) {
 		gg_log_err(&pd->log, "fatal: %s", err);
 		return 1;
