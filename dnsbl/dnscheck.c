@@ -745,12 +745,13 @@ static void start_rdns(struct gg_dnscheck_req *q)
 		rdns_set(q, GG_RDNS_CONFIRMED, NULL);
 		return;
 	}
-	if (rn[0] != '\0') {
+	/*
+	 * Postfix says "unknown" both for "no PTR" and for "lookup failed" or
+	 * "peer name lookups are off": ask ourselves, so a temporary failure
+	 * adds no weight (fail open) and a real absence is seen as such.
+	 */
+	if (rn[0] != '\0' && strcmp(rn, "unknown") != 0) {
 		char why[600];
-		if (strcmp(rn, "unknown") == 0) {
-			rdns_set(q, GG_RDNS_MISSING, NULL);
-			return;
-		}
 		gg_strcpy(q->res.ptr_name, sizeof(q->res.ptr_name), rn);
 		if (cn[0] != '\0') {
 			/* client_name "unknown" with a PTR name: not confirmed. */
@@ -1147,7 +1148,7 @@ static enum gg_status parse_patterns(struct gg_dnscheck *dc, const char *s, char
 		start = p;
 		if (*p != '/') {
 			gg_sanitize(shown, sizeof(shown), start, strcspn(start, ", \t"), 60);
-			snprintf(err, errsize, "rdns_generic_patterns: '%s': expected /regex/", shown);
+			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': expected /regex/", shown);
 			return GG_EINVAL;
 		}
 		/* The closing '/' is the one followed by white space, a comma or the end. */
@@ -1162,12 +1163,12 @@ static enum gg_status parse_patterns(struct gg_dnscheck *dc, const char *s, char
 		}
 		gg_sanitize(shown, sizeof(shown), start, (size_t)(*end ? end + 1 - start : end - start), 60);
 		if (*end != '/' || end == p + 1) {
-			snprintf(err, errsize, "rdns_generic_patterns: '%s': expected /regex/", shown);
+			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': expected /regex/", shown);
 			return GG_EINVAL;
 		}
 		if (dc->npatterns == GG_DNSCHECK_MAX_PATTERNS ||
 		    (size_t)(end - start) + 2 > sizeof(src)) {
-			snprintf(err, errsize, "rdns_generic_patterns: '%s': %s", shown,
+			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': %s", shown,
 				 dc->npatterns == GG_DNSCHECK_MAX_PATTERNS ?
 				 "too many patterns (at most 32)" : "pattern too long");
 			return GG_ETOOBIG;
@@ -1183,7 +1184,7 @@ static enum gg_status parse_patterns(struct gg_dnscheck *dc, const char *s, char
 		if (rc != 0) {
 			regerror(rc, &dc->patterns[dc->npatterns], msg, sizeof(msg));
 			regfree(&dc->patterns[dc->npatterns]);
-			snprintf(err, errsize, "rdns_generic_patterns: '%s': bad regular expression: %s",
+			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': bad regular expression: %s",
 				 shown, msg);
 			return GG_EINVAL;
 		}

@@ -118,16 +118,42 @@ static void dns_params(const struct gg_config *cfg, struct gg_checks *ck, struct
 	p->helo_own_names = cfg->helo_own_names[0] ? cfg->helo_own_names : cfg->myhostname;
 }
 
-/* gg_checks_validate - settings only */
+/* gg_checks_validate - settings only, including the patterns the list checker compiles */
 enum gg_status gg_checks_validate(const struct gg_config *cfg, char *err, size_t errsize)
 {
-	struct gg_lists *bl, *wl, *rhs;
-	struct gg_spf_weights w;
-	enum gg_status st = parse_settings(cfg, &bl, &wl, &rhs, &w, err, errsize);
+	struct gg_checks ck;
+	struct gg_dnscheck_params p;
+	struct gg_dnscheck *dc = NULL;
+	struct gg_resolver *r = NULL;
+	struct event_base *base = NULL;
+	enum gg_status st;
+	char msg[600];
 
-	gg_lists_free(bl);
-	gg_lists_free(wl);
-	gg_lists_free(rhs);
+	memset(&ck, 0, sizeof(ck));
+	if ((st = parse_settings(cfg, &ck.dnsbl, &ck.dnswl, &ck.rhsbl, &ck.spfw, err,
+				 errsize)) != GG_OK)
+		return st;
+	/* Building a checker compiles rdns_dynamic_patterns and helo_own_names; no query is sent. */
+	if (cfg->rdns_check || cfg->helo_check) {
+		dns_params(cfg, &ck, &p);
+		if ((base = event_base_new()) == NULL) {
+			st = GG_ENOMEM;
+			snprintf(err, errsize, "out of memory");
+		} else if ((st = gg_resolver_new(base, cfg->dns_servers, cfg->dns_timeout * 1000, &r,
+						 err, errsize)) == GG_OK &&
+			   (st = gg_dnscheck_new(base, r, &p, &dc, msg, sizeof(msg))) != GG_OK) {
+			const char *name = strstr(msg, "helo_own_names") ? "helo_own_names" :
+			    "rdns_dynamic_patterns";
+			snprintf(err, errsize, "%s: %s", gg_config_where(cfg, name), msg);
+		}
+	}
+	gg_dnscheck_free(dc);
+	gg_resolver_free(r);
+	if (base != NULL)
+		event_base_free(base);
+	gg_lists_free(ck.dnsbl);
+	gg_lists_free(ck.dnswl);
+	gg_lists_free(ck.rhsbl);
 	return st;
 }
 

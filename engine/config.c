@@ -105,7 +105,7 @@ static const struct setting settings[] = {
 	{ "rdns_dynamic_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_dynamic_weight), NULL,
 	  "Weight when the client name looks generic or dynamic" },
 	{ "rdns_dynamic_patterns", CT_STR, "", 0, 0, OFF(rdns_dynamic_patterns), NULL,
-	  "Extra /regex/ patterns of generic names (the address's digits in the name always count)" },
+	  "/regex/ patterns of generic names, replacing the built-in one (the address's digits in the name always count)" },
 	{ "helo_check", CT_BOOL, "no", 0, 0, OFF(helo_check), NULL,
 	  "Score the HELO name (IP literal mismatch, our own name, not a FQDN, unresolvable)" },
 	{ "helo_ip_mismatch_weight", CT_DOUBLE, "2", -1000, 1000, OFF(helo_ip_mismatch_weight), NULL,

@@ -187,9 +187,10 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	gg_log_info(&pd->log, "statistics: connections=%ld refused=%lu requests=%lu accepted=%lu "
-		    "greylisted=%lu whitelisted=%lu db_errors=%lu corrupt_records=%lu",
-		    pd->nconns, pd->refused_conns, s->requests, s->accepted, s->greylisted,
-		    s->whitelisted, s->db_errors, s->corrupt_records);
+		    "greylisted=%lu tagged=%lu rejected=%lu whitelisted=%lu db_errors=%lu "
+		    "corrupt_records=%lu", pd->nconns, pd->refused_conns, s->requests, s->accepted,
+		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
+		    s->corrupt_records);
 }
 
 /* on_stop_deadline - SIGTERM grace period is over */

@@ -103,6 +103,8 @@ struct list_query {
 	struct event_base *base;
 	int *pending;
 	int state;		/* 0 waiting, 1 not listed, 2 listed, 3 error, 4 ignored answer */
+	int dead;		/* fails its RFC 5782 test entries */
+	int probe_ok2;		/* 127.0.0.2 is listed, as it must be */
 	char answer[64];
 	char txt[300];
 	char error[80];
@@ -146,6 +148,52 @@ static void on_a(const struct gg_dns_result *res, void *arg)
 	(void)r;
 	if (--*q->pending == 0)
 		event_base_loopexit(q->base, NULL);
+}
+
+/* on_probe2 - RFC 5782: 127.0.0.2 must be listed */
+static void on_probe2(const struct gg_dns_result *res, void *arg)
+{
+	struct list_query *q = arg;
+
+	for (size_t i = 0; res->st == GG_OK && i < res->naddrs; i++)
+		if (gg_lists_classify(q->list, &res->addrs[i].addr) == GG_ANSWER_HIT)
+			q->probe_ok2 = 1;
+	if (res->st != GG_OK && res->st != GG_NOTFOUND)
+		q->probe_ok2 = 1;	/* no verdict on a DNS failure */
+	if (!q->probe_ok2)
+		q->dead = 1;
+	if (--*q->pending == 0)
+		event_base_loopexit(q->base, NULL);
+}
+
+/* on_probe1 - RFC 5782: 127.0.0.1 must not be listed */
+static void on_probe1(const struct gg_dns_result *res, void *arg)
+{
+	struct list_query *q = arg;
+
+	for (size_t i = 0; res->st == GG_OK && i < res->naddrs; i++)
+		if (gg_lists_classify(q->list, &res->addrs[i].addr) == GG_ANSWER_HIT)
+			q->dead = 1;
+	if (--*q->pending == 0)
+		event_base_loopexit(q->base, NULL);
+}
+
+/* probe - ask a list about its test entries, like the daemon's probes */
+static void probe(struct gg_resolver *res, struct list_query *q)
+{
+	static const char *entries[2] = { "127.0.0.2", "127.0.0.1" };
+	gg_resolver_cb cbs[2] = { on_probe2, on_probe1 };
+	struct gg_addr a;
+	char name[300];
+
+	for (int i = 0; i < 2; i++) {
+		if (gg_addr_parse(entries[i], &a) != GG_OK ||
+		    gg_qname_addr(&a, q->list->zone, name, sizeof(name)) != GG_OK)
+			continue;
+		(*q->pending)++;
+		if (gg_resolver_query(res, name, ns_t_a, cbs[i], q) != GG_OK)
+			(*q->pending)--;
+	}
 }
 
 /* lists_only - the client against every DNSBL and DNSWL */
@@ -193,6 +241,7 @@ static int lists_only(const struct gg_config *cfg, const char *client, int json)
 			pending += 2;
 			if (gg_resolver_query(res, q[n].qname, ns_t_a, on_a, &q[n]) != GG_OK)
 				pending--;
+			probe(res, &q[n]);
 			if (gg_resolver_query(res, q[n].qname, ns_t_txt, on_txt, &q[n]) != GG_OK)
 				pending--;
 		}
@@ -207,9 +256,14 @@ static int lists_only(const struct gg_config *cfg, const char *client, int json)
 		printf(",\"lists\":[");
 	for (int i = 0; i < n; i++) {
 		static const char *states[] = { "no-answer", "not-listed", "listed", "error",
-						"ignored-answer" };
+						"ignored-answer", "dead-list" };
 		const struct gg_list *l = q[i].list;
 		int is_bl = l->kind == GG_LIST_DNSBL;
+		/* A list that fails its own test entries says nothing about anyone. */
+		if (q[i].dead) {
+			q[i].state = 5;
+			snprintf(q[i].error, sizeof(q[i].error), "fails its RFC 5782 test entries");
+		}
 		if (q[i].state == 2 && is_bl)
 			listed = 1;
 		if (json) {
@@ -316,6 +370,14 @@ int main(int argc, char **argv)
 	}
 
 	gg_request_init(&req);
+	{
+		struct gg_addr probe_addr;
+		if (gg_addr_parse(client, &probe_addr) != GG_OK) {
+			fprintf(stderr, "%s: --client %s: not an IP address\n", PROG, client);
+			gg_config_free(cfg);
+			return EX_USAGE;
+		}
+	}
 	if (gg_request_set(&req, GG_RF_CLIENT_ADDRESS, client, strlen(client)) != GG_OK) {
 		fprintf(stderr, "%s: --client: value too long\n", PROG);
 		gg_config_free(cfg);

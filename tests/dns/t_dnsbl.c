@@ -830,11 +830,19 @@ static void test_checks(void)
 	expect(dc, "rDNS: only the first 4 PTR names are checked", &(struct client){ .addr = "192.0.2.17" },
 	       "rdns:unconfirmed(0.5)", &o);
 
-	/* Postfix's attributes replace our own lookups. */
+	/* "unknown" may mean a failed or disabled lookup: we ask ourselves. */
 	q0 = queries(r);
-	expect(dc, "Postfix reverse_client_name=unknown: missing, no query",
+	expect(dc, "Postfix reverse_client_name=unknown: our own PTR lookup says missing",
 	       &(struct client){ .addr = "192.0.2.99", "unknown", "unknown", .checks = GG_DNSCHECK_RDNS },
 	       "rdns:missing(1)", &o);
+	check(queries(r) > q0, "check: reverse_client_name=unknown makes us ask DNS", "%lu queries",
+	      queries(r) - q0);
+	expect(dc, "Postfix reverse_client_name=unknown for a confirmed client: confirmed",
+	       &(struct client){ .addr = "192.0.2.10", "unknown", "unknown", .checks = GG_DNSCHECK_RDNS },
+	       "", &o);
+
+	/* Postfix's real names replace our own lookups. */
+	q0 = queries(r);
 	expect(dc, "Postfix PTR name but client_name=unknown: unconfirmed, no query",
 	       &(struct client){ .addr = "192.0.2.99", "unknown", "host.example.test", .checks = GG_DNSCHECK_RDNS },
 	       "rdns:unconfirmed(0.5)", &o);
@@ -980,12 +988,12 @@ static void test_checks(void)
 		struct gg_dnscheck *dc2;
 		p2.rdns_generic_patterns = "/([/";
 		st = gg_dnscheck_new(base, r, &p2, &dc2, err, sizeof(err));
-		check(st == GG_EINVAL && strncmp(err, "rdns_generic_patterns: '/([/': bad regular "
+		check(st == GG_EINVAL && strncmp(err, "rdns_dynamic_patterns: '/([/': bad regular "
 						 "expression", 50) == 0,
 		      "check: bad pattern refused with a clear error", "%s", err);
 		p2.rdns_generic_patterns = "dyn";
 		st = gg_dnscheck_new(base, r, &p2, &dc2, err, sizeof(err));
-		check(st == GG_EINVAL && strcmp(err, "rdns_generic_patterns: 'dyn': expected /regex/") == 0,
+		check(st == GG_EINVAL && strcmp(err, "rdns_dynamic_patterns: 'dyn': expected /regex/") == 0,
 		      "check: pattern without slashes refused", "%s", err);
 		p2.rdns_generic_patterns = NULL;
 		p2.helo_own_names = "mx.example.test, bad!name";
