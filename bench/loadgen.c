@@ -120,6 +120,7 @@ struct lg {
     enum workload wl;
     int64_t delay_ns;
     uint32_t warm;
+    uint32_t domains;		/* -S: distinct sender domains */
     unsigned new_pct;
     int64_t timeout_ns;
     int json;
@@ -316,7 +317,7 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
     p += 8;
     p = put_letters(p, idx, 8);
     PUT_LIT(p, "@");
-    p = put_letters(p, idx % 9973, 3);
+    p = put_letters(p, idx % lg->domains, 3);
     PUT_LIT(p, ".sender.example.com");
 
     /* Recipient: a few thousand local users, salted per run. */
@@ -974,6 +975,7 @@ static void usage(void)
           "  -K  repeat: size of the warm triplet set (default 1000)\n"
           "  -p  repeat: percent of new triplets while measuring (default 10)\n"
           "  -W  whitelist: client network (default 127.0.0.0/8)\n"
+          "  -S  distinct sender domains (default 9973)\n"
           "  -T  per-request timeout in seconds; no reply at all for this long\n"
           "      ends the run with status 2 (default 10)\n"
           "  -L  label to print with the result\n"
@@ -1018,11 +1020,12 @@ int main(int argc, char **argv)
     lg->wl = WL_NEW;
     lg->delay_ns = 2 * 1000000000LL;
     lg->warm = 1000;
+    lg->domains = 9973;
     lg->new_pct = 10;
     lg->timeout_ns = 10 * 1000000000LL;
     lg->cidr = "127.0.0.0/8";
 
-    while ((opt = getopt(argc, argv, "s:c:d:n:w:D:K:p:W:T:L:P:jqh")) != -1) {
+    while ((opt = getopt(argc, argv, "s:c:d:n:w:D:K:p:W:T:L:P:S:jqh")) != -1) {
         switch (opt) {
         case 's':
             lg->target = optarg;
@@ -1051,6 +1054,16 @@ int main(int argc, char **argv)
         case 'D':
             lg->delay_ns = (int64_t) (num("-D", optarg, 0, 86400) * 1e9);
             break;
+        case 'S': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1000000) {
+                fprintf(stderr, "gg-loadgen: -S %s: expected 1..1000000\n", optarg);
+                return 64;
+            }
+            lg->domains = (uint32_t)v;
+            break;
+        }
         case 'K':
             lg->warm = (uint32_t) num("-K", optarg, 1, 10000000);
             break;

@@ -345,7 +345,9 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 		if (ck->spf != NULL) {
 			struct timeval now0 = { 0, 0 };
 			job->pending++;
-			if (!gg_spfcache_key(job->spfkey, req->client_address, req->sender, req->helo_name))
+			if (!gg_spfcache_key(job->spfkey, req->client_address,
+					     req->sender[0] ? sender_domain(req->sender) : "<>",
+					     req->helo_name))
 				job->spfkey[0] = '\0';
 			if (job->spfkey[0] != '\0' &&
 			    gg_spfcache_get(ck->spfcache, job->spfkey, (uint64_t)time(NULL)) != NULL) {

@@ -2,7 +2,10 @@
  * spfcache.h - recent SPF results, so a busy sender is not evaluated anew
  *                for every recipient and every message
  *
- * Keyed by (client address, sender, HELO); entries live GG_SPFCACHE_TTL
+ * Keyed by (client address, sender domain, HELO): the local part does not
+ * change an SPF result unless a record uses the %{l}/%{s} macros, which
+ * almost none do (the cached Received-SPF text names the first sender
+ * seen).  Entries live GG_SPFCACHE_TTL
  * seconds and the table holds at most `max` of them, the oldest replaced
  * first.  temperror results are never stored.  One cache per event loop;
  * no locking.

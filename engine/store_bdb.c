@@ -15,8 +15,9 @@
  * Maintenance: gg_store_bdb's maintain operation starts one background
  * thread that checkpoints every interval and keeps a share of the cache
  * clean (memp_trickle), so neither a checkpoint nor a page eviction ever
- * writes megabytes from inside a request.  The handles are opened with
- * DB_THREAD for that thread's sake; requests still come from one thread.
+ * writes megabytes from inside a request.  The environment handle is
+ * opened with DB_THREAD for that thread's sake; the database handle is
+ * only ever used by the thread that makes requests.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -471,7 +472,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 		goto fail;
 	}
 	if ((ret = s->db->open(s->db, NULL, DB_FILE, NULL, DB_BTREE,
-			       DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600)) != 0) {
+			       DB_CREATE | DB_AUTO_COMMIT, 0600)) != 0) {
 		snprintf(err, errsize, "cannot open %s/%s: %s%s%s", dir, DB_FILE, db_strerror(ret),
 			 s->base.error[0] ? ": " : "", s->base.error);
 		goto fail;

@@ -6,22 +6,25 @@
 #include "policy_proto.h"
 #include "util.h"
 
+#define A(name, field) { name, sizeof(name) - 1, field }
 static const struct {
 	const char *name;
+	size_t len;
 	enum gg_req_field field;
 } attrs[] = {
-	{ "request", GG_RF_REQUEST },
-	{ "protocol_state", GG_RF_PROTOCOL_STATE },
-	{ "client_address", GG_RF_CLIENT_ADDRESS },
-	{ "client_name", GG_RF_CLIENT_NAME },
-	{ "reverse_client_name", GG_RF_REVERSE_CLIENT_NAME },
-	{ "helo_name", GG_RF_HELO_NAME },
-	{ "sender", GG_RF_SENDER },
-	{ "recipient", GG_RF_RECIPIENT },
-	{ "instance", GG_RF_INSTANCE },
-	{ "queue_id", GG_RF_QUEUE_ID },
-	{ "sasl_username", GG_RF_SASL_USERNAME },
+	A("request", GG_RF_REQUEST),
+	A("protocol_state", GG_RF_PROTOCOL_STATE),
+	A("client_address", GG_RF_CLIENT_ADDRESS),
+	A("client_name", GG_RF_CLIENT_NAME),
+	A("reverse_client_name", GG_RF_REVERSE_CLIENT_NAME),
+	A("helo_name", GG_RF_HELO_NAME),
+	A("sender", GG_RF_SENDER),
+	A("recipient", GG_RF_RECIPIENT),
+	A("instance", GG_RF_INSTANCE),
+	A("queue_id", GG_RF_QUEUE_ID),
+	A("sasl_username", GG_RF_SASL_USERNAME),
 };
+#undef A
 
 /* gg_policy_begin - reset for the next request */
 void gg_policy_begin(struct gg_policy_req *pr)
@@ -81,7 +84,7 @@ int gg_policy_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
 	}
 	nlen = (size_t)(eq - line);
 	for (size_t i = 0; i < GG_ARRAY_LEN(attrs); i++) {
-		if (strlen(attrs[i].name) != nlen || memcmp(attrs[i].name, line, nlen) != 0)
+		if (attrs[i].len != nlen || memcmp(attrs[i].name, line, nlen) != 0)
 			continue;
 		enum gg_status st = gg_request_set(&pr->req, attrs[i].field, eq + 1, len - nlen - 1);
 		if (st == GG_EINVAL || (st != GG_OK && attrs[i].field == GG_RF_CLIENT_ADDRESS))
