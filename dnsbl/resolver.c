@@ -12,6 +12,22 @@
  * opened, out of memory, a name it rejects).  While r->submitting is set
  * such results are parked on r->deferred and delivered by r->defer_ev on
  * the next loop turn.
+ *
+ * Bursts.  c-ares 1.18 sends every UDP query to a server over one socket,
+ * and a busy policy server sends hundreds of queries in one loop turn
+ * (every check of every request that arrived) before the loop reads a
+ * single answer.  A fast server's answers then pile up in that socket, as
+ * they do whenever the loop is late (busy, or not scheduled): the kernel's
+ * default receive buffer (net.core.rmem_default, 208 KiB) holds about 280
+ * small answers and drops the rest, and each lost answer costs a c-ares
+ * retry (a third of dns_timeout), two cost the whole budget.  So the
+ * sockets ask for a larger receive buffer (GG_RESOLVER_RCVBUF; the kernel
+ * grants at most twice net.core.rmem_max, 416 KiB on a stock system),
+ * and while queries are being submitted outside c-ares's own processing,
+ * every GG_RESOLVER_DRAIN_EVERY submissions the UDP sockets are read (drain()):
+ * the answers found are parked on r->deferred like any synchronous result,
+ * so nothing calls back from inside gg_resolver_query(), and a burst
+ * leaves only a small backlog whatever the buffer size.
  */
 #include <arpa/inet.h>
 #include <ares.h>
@@ -49,10 +65,18 @@ struct rquery {
 	char name[GG_DNS_NAME_MAX + 1];
 };
 
+/* Asked of SO_RCVBUF for c-ares's sockets; the kernel grants at most 2 x net.core.rmem_max. */
+#define GG_RESOLVER_RCVBUF (1 << 20)
+/* Read the UDP sockets after this many queries submitted in a row (see drain()). */
+#define GG_RESOLVER_DRAIN_EVERY 32
+/* At most this many sockets are drained at once (c-ares: one UDP socket per server). */
+#define GG_RESOLVER_DRAIN_MAX (2 * GG_RESOLVER_MAX_SERVERS)
+
 struct sockev {
 	struct sockev *next;
 	ares_socket_t fd;
 	short what;
+	int udp;			/* a datagram socket (drain() reads only those) */
 	struct event *ev;
 };
 
@@ -68,6 +92,7 @@ struct gg_resolver {
 	struct rquery *deferred, **deferred_tail;
 	int submitting;			/* inside ares_query() */
 	int processing;			/* inside ares_process_fd() */
+	unsigned since_drain;		/* queries submitted since drain() last ran */
 	struct gg_resolver_stats stats;
 };
 
@@ -650,6 +675,28 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	deliver(rq, status_result(rq, ARES_ETIMEOUT));
 }
 
+/*
+ * drain - read whatever answers already wait in the UDP sockets.  Only
+ * from gg_resolver_query() (r->submitting is set, so answers are parked on
+ * r->deferred), and never inside c-ares's own processing: c-ares 1.18 is
+ * not reentrant.  The fds are copied first because the socket-state
+ * callback may free sockevs while c-ares processes.
+ */
+static void drain(struct gg_resolver *r)
+{
+	ares_socket_t fds[GG_RESOLVER_DRAIN_MAX];
+	struct sockev *s;
+	size_t n = 0, i;
+
+	for (s = r->socks; s != NULL && n < GG_RESOLVER_DRAIN_MAX; s = s->next)
+		if (s->udp && (s->what & EV_READ))
+			fds[n++] = s->fd;
+	r->processing++;
+	for (i = 0; i < n; i++)
+		ares_process_fd(r->channel, fds[i], ARES_SOCKET_BAD);
+	r->processing--;
+}
+
 /* gg_resolver_query - send one query */
 enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int type,
 				 gg_resolver_cb cb, void *arg)
@@ -696,6 +743,10 @@ enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int ty
 	r->stats.in_flight++;
 	r->submitting++;
 	ares_query(r->channel, rq->name, ns_c_in, type, ares_cb, rq);
+	if (++r->since_drain >= GG_RESOLVER_DRAIN_EVERY && !r->processing) {
+		r->since_drain = 0;
+		drain(r);
+	}
 	r->submitting--;
 	rearm_timer(r);
 	return GG_OK;
@@ -787,6 +838,7 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 	struct gg_resolver *r = arg;
 
 	/* The sock_state callback may free this socket's event in here. */
+	r->since_drain = 0;
 	r->processing++;
 	ares_process_fd(r->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
 			(what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
@@ -817,9 +869,12 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 		return;
 	}
 	if (s == NULL) {
+		int type = 0;
+		socklen_t len = sizeof(type);
 		if ((s = calloc(1, sizeof(*s))) == NULL)
 			return;
 		s->fd = fd;
+		s->udp = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
 		if ((s->ev = event_new(r->base, fd, what | EV_PERSIST, sock_cb, r)) == NULL) {
 			free(s);
 			return;
@@ -985,15 +1040,21 @@ enum gg_status gg_resolver_new(struct event_base *base, const char *servers, lon
 	 * Two tries; c-ares doubles the per-try timeout on the second round, so
 	 * a third of the budget each lets one server answer a retry in time.
 	 * Our own deadline per query makes the bound exact whatever the
-	 * number of servers.
+	 * number of servers.  (A third try would make a lost datagram cheaper,
+	 * but c-ares 1.18 then reports a closed port as a timeout: the ICMP
+	 * error goes to whichever send comes next, and the query it belonged
+	 * to waits for its retry.)
 	 */
 	opts.timeout = (int)(timeout_ms / 3 > 5 ? timeout_ms / 3 : 5);
 	opts.tries = 2;
+	/* Room for a burst of answers (see "Bursts" at the top). */
+	opts.socket_receive_buffer_size = GG_RESOLVER_RCVBUF;
 	opts.sock_state_cb = sock_state_cb;
 	opts.sock_state_cb_data = r;
 	rc = ares_init_options(&r->channel, &opts,
 			       ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS |
-			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_NOROTATE);
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_NOROTATE |
+			       ARES_OPT_SOCK_RCVBUF);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errsize, "resolver: c-ares initialisation failed: %s",
 			 ares_strerror(rc));

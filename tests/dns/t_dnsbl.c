@@ -1170,6 +1170,194 @@ static void test_probe(void)
 	gg_lists_free(rhs);
 }
 
+/* ------------------------------------------------------------ bursts */
+
+/*
+ * Many queries at once, as a busy policy server sends them: every check of
+ * every client that arrived in one loop turn is sent before the loop reads
+ * a single answer.  NSD answers at once, so the answers pile up in the
+ * resolver's UDP socket; with the kernel's default receive buffer (about
+ * 280 small datagrams) the rest were dropped, each lost answer cost a c-ares
+ * retry (timeout/3 = 666 ms of a 2 s dns_timeout) and a second loss a
+ * "(timeout)" reason.  Nothing here may need a retry: NSD on loopback
+ * answers every query in well under a millisecond (nsd-start.sh turns off
+ * NSD's response rate limiting, which would drop answers too).  Names out
+ * of NSD's zones are REFUSED (c-ares: a connection-refused failure): they
+ * must come back as fast DNS failures and stall no other query.
+ */
+#define BURST_QUERIES 500
+#define BURST_CHECKS 150
+
+struct burst_q {
+	struct answer a;
+	int refused;
+};
+
+static void test_bursts(void)
+{
+	struct gg_resolver *r;
+	struct gg_resolver_stats stats;
+	struct gg_dnscheck *dc;
+	struct gg_dnscheck_params p;
+	struct gg_lists *bl, *wl, *rhs;
+	struct burst_q *bq;
+	struct outcome *bo;
+	char err[256], name[128], addr[64], helo[64], sender[64], label[200], why[300] = "";
+	long t0, slow = 0, rslow = 0;
+	int i, left, notok = 0, rbad = 0, nrefused = 0, timedout = 0, wrong = 0;
+
+	bq = calloc(BURST_QUERIES, sizeof(*bq));
+	bo = calloc(BURST_CHECKS, sizeof(*bo));
+	if (bq == NULL || bo == NULL) {
+		check(0, "burst: memory", NULL);
+		free(bq);
+		free(bo);
+		return;
+	}
+
+	/* The resolver alone: a 10 s timeout puts c-ares's first retry past 1 s. */
+	if (gg_resolver_new(base, nsd, 10000, &r, err, sizeof(err)) != GG_OK) {
+		check(0, "burst: resolver", "%s", err);
+		free(bq);
+		free(bo);
+		return;
+	}
+	t0 = now_ms();
+	for (i = 0; i < BURST_QUERIES; i++) {
+		bq[i].refused = i % 10 == 5;
+		if (bq[i].refused)
+			snprintf(name, sizeof(name), "b%d.not-served.example", i);
+		else
+			snprintf(name, sizeof(name), "b%d.dead.test", i);
+		if (gg_resolver_query(r, name, ns_t_a, answer_cb, &bq[i].a) != GG_OK)
+			bq[i].a.done = 1;
+	}
+	for (;;) {
+		for (i = 0, left = 0; i < BURST_QUERIES; i++)
+			left += !bq[i].a.done;
+		if (left == 0 || now_ms() - t0 > 15000)
+			break;
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	for (i = 0; i < BURST_QUERIES; i++) {
+		long took = bq[i].a.done ? bq[i].a.at_ms - t0 : now_ms() - t0;
+		if (bq[i].refused) {
+			nrefused++;
+			rbad += bq[i].a.st != GG_EDNS || bq[i].a.calls != 1;
+			if (took > rslow)
+				rslow = took;
+		} else {
+			notok += bq[i].a.st != GG_OK || bq[i].a.calls != 1;
+			if (took > slow)
+				slow = took;
+		}
+	}
+	gg_resolver_stats(r, &stats);
+	snprintf(label, sizeof(label), "burst: %d queries sent at once, all answered without a "
+		 "retry (slowest %ld ms)", BURST_QUERIES - nrefused, slow);
+	check(notok == 0 && slow < 1000 && stats.timeouts == 0, label,
+	      "%d not answered, %lu timeouts", notok, stats.timeouts);
+	snprintf(label, sizeof(label), "burst: %d REFUSED among them: fast DNS failures "
+		 "(slowest %ld ms)", nrefused, rslow);
+	check(rbad == 0 && rslow < 1000, label, "%d not a DNS failure", rbad);
+	/* Right after REFUSED answers, a new query is still answered at once. */
+	t0 = now_ms();
+	ask(r, "after-refused.dead.test", ns_t_a, &bq[0].a);
+	check(bq[0].a.st == GG_OK && bq[0].a.at_ms - t0 < 500,
+	      "burst: the server is not written off after REFUSED answers",
+	      "st %s after %ld ms", gg_status_str(bq[0].a.st), bq[0].a.at_ms - t0);
+	gg_resolver_free(r);
+
+	/*
+	 * Whole checks, as gg-loadgen's clients: random addresses, HELO =
+	 * client name = a name that resolves, a sender domain; every third
+	 * client without a name, so its PTR lookup is REFUSED (no reverse
+	 * zone here).  Six or seven queries each, all at once.
+	 */
+	bl = lists(GG_LIST_DNSBL, "bl.test*3");
+	wl = lists(GG_LIST_DNSWL, "wl.test*-3");
+	rhs = lists(GG_LIST_RHSBL, "rhs.test*2");
+	gg_dnscheck_params_default(&p);
+	p.timeout_ms = 2000;
+	p.dnsbl = bl;
+	p.dnswl = wl;
+	p.rhsbl = rhs;
+	if (gg_resolver_new(base, nsd, 2000, &r, err, sizeof(err)) != GG_OK ||
+	    gg_dnscheck_new(base, r, &p, &dc, err, sizeof(err)) != GG_OK) {
+		check(0, "burst: checker", "%s", err);
+	} else {
+		t0 = now_ms();
+		for (i = 0; i < BURST_CHECKS; i++) {
+			struct gg_dnscheck_input in;
+			memset(&in, 0, sizeof(in));
+			snprintf(addr, sizeof(addr), "198.18.%d.%d", i / 200, i % 200 + 1);
+			snprintf(helo, sizeof(helo), "mx-%d.dead.test", i);
+			snprintf(sender, sizeof(sender), "s%d.dead.test", i);
+			gg_addr_parse(addr, &in.client);
+			in.helo = helo;
+			in.sender_domain = sender;
+			if (i % 3 != 0)
+				in.client_name = in.reverse_client_name = helo;
+			if (gg_dnscheck_start(dc, &in, outcome_cb, &bo[i], NULL) != GG_OK)
+				bo[i].done = 1;
+		}
+		for (;;) {
+			for (i = 0, left = 0; i < BURST_CHECKS; i++)
+				left += !bo[i].done;
+			if (left == 0 || now_ms() - t0 > 15000)
+				break;
+			event_base_loop(base, EVLOOP_ONCE);
+		}
+		run_for(5);
+		slow = 0;
+		for (i = 0; i < BURST_CHECKS; i++) {
+			const char *want = i % 3 != 0 ? "" : "rdns(error)(0)";
+			if (bo[i].calls != 1 || bo[i].res.timed_out) {
+				timedout++;
+				snprintf(why, sizeof(why), "%s", reasons_str(&bo[i]));
+			} else if (strcmp(reasons_str(&bo[i]), want) != 0) {
+				wrong++;
+				snprintf(why, sizeof(why), "%s", reasons_str(&bo[i]));
+			}
+			if (bo[i].res.elapsed_ms > slow)
+				slow = bo[i].res.elapsed_ms;
+		}
+		snprintf(label, sizeof(label), "burst: %d checks at once, none timed out, all within "
+			 "half of dns_timeout 2000 ms (slowest %ld ms)", BURST_CHECKS, slow);
+		check(timedout == 0 && slow < 1000, label, "%d timed out or not called back, e.g. '%s'",
+		      timedout, why);
+		check(wrong == 0, "burst: ... with the right reasons (REFUSED PTR: rdns(error))",
+		      "%d wrong, e.g. '%s'", wrong, why);
+		gg_dnscheck_free(dc);
+	}
+	/*
+	 * One name asked twice within one check: the forward confirmation of
+	 * reverse_client_name and the HELO address lookup are the same A query
+	 * (the HELO written differently).  The second lookup joins the first's
+	 * query; both must be told, at once.
+	 */
+	if (r != NULL && gg_dnscheck_new(base, r, &p, &dc, err, sizeof(err)) == GG_OK) {
+		struct gg_dnscache_stats cs;
+		struct outcome o;
+		t0 = now_ms();
+		expect(dc, "one check asking one name twice (PTR confirmation and HELO) shares the query",
+		       &(struct client){ .addr = "192.0.2.10", .reverse_name = "mail.example.test",
+					 .helo = "MAIL.example.test." }, "dnswl:wl.test(-3)", &o);
+		gg_dnscache_stats(gg_dnscheck_cache(dc), &cs);
+		check(cs.joined == 1 && o.res.rdns == GG_RDNS_CONFIRMED && !o.res.timed_out &&
+		      now_ms() - t0 < 1000, "check: ... and both lookups are answered at once",
+		      "joined %lu rdns %d timed_out %d after %ld ms", cs.joined, (int)o.res.rdns,
+		      o.res.timed_out, now_ms() - t0);
+		gg_dnscheck_free(dc);
+	}
+	gg_resolver_free(r);
+	gg_lists_free(bl);
+	gg_lists_free(wl);
+	gg_lists_free(rhs);
+	free(bq);
+	free(bo);
+}
+
 /* ------------------------------------------------------------ fail open */
 
 static void test_fail_open(void)
@@ -1294,6 +1482,7 @@ int main(void)
 	test_checks();
 	test_probe();
 	test_fail_open();
+	test_bursts();
 
 	event_free(t);
 	event_base_free(base);

@@ -64,6 +64,8 @@ server:
 	ip-address: ::1@$NSD_PORT
 	port: $NSD_PORT
 	server-count: 1
+	rrl-ratelimit: 0
+	rrl-whitelist-ratelimit: 0
 	username: ""
 	chroot: ""
 	database: ""

@@ -90,6 +90,8 @@ start_nsd() {
         echo "  ip-address: 127.0.0.1@$port"
         [ "$HAVE6" = 1 ] && echo "  ip-address: ::1@$port"
         echo "  server-count: 1"
+        echo "  rrl-ratelimit: 0"
+        echo "  rrl-whitelist-ratelimit: 0"
         echo "  username: \"\""
         echo "  chroot: \"\""
         echo "  database: \"\""
