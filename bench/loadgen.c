@@ -286,10 +286,11 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
     uint64_t r = rnd(&lg->rng);
     char name[32], *q;
 
-    /* Client name: a stable per-client host name under example.net. */
+    /* Client name: a stable per-client host name under example.net (for
+     * pooled clients, one name per address, as a real MTA has). */
     q = name;
     PUT_LIT(q, "mx-");
-    q = put_letters(q, h >> 8, 6);
+    q = put_letters(q, kind == TK_WHITE ? mix(r % lg->pool_len) >> 8 : h >> 8, 6);
     PUT_LIT(q, ".example.net");
     *q = 0;
 
