@@ -1,0 +1,608 @@
+/*
+ * main.c - greyprobe: the outbound-side greylisting and retry tester
+ *
+ *   greyprobe send --from ADDR --to ADDR [--server HOST[:PORT]] [--port N]
+ *                  [--dns-server IP[:PORT],...] [--helo NAME] [--schedule LIST]
+ *                  [--max-time DUR] [--timeout DUR] [--verify-only] [--data FILE]
+ *                  [--json] [-v] [-q] [-4 | -6] [--seed N]
+ *   greyprobe listen --listen ADDR:PORT [--defer-first N | --defer-for DUR]
+ *                  [--reply TEXT] [--max-connections N] [--busy-reply TEXT]
+ *                  [--reject-rcpt PATTERN]... [--save DIR] [--log FILE.jsonl]
+ *                  [--duration DUR] [--timeout DUR] [--max-size N] [--hostname NAME] [-q]
+ *
+ * This file only reads and checks the command line, then hands over to
+ * probe.c (send) or listen.c (listen) and turns their result into the
+ * exit status: for send 0 delivered or verified, 1 permanently refused,
+ * 2 still deferred when time ran out, 3 no mail server reachable; for
+ * both 64 usage error, 66 unreadable --data file, 69 DNS or socket set-up
+ * failure, 70 internal error, 73 --log or --save not writable.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "dur.h"
+#include "listen.h"
+#include "message.h"
+#include "probe.h"
+#include "report.h"
+#include "resolver.h"
+#include "schedule.h"
+#include "util.h"
+
+#define PROG "greyprobe"
+#define VERSION "0.1.0"
+#define EX_USAGE 64
+#define EX_NOINPUT 66
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+
+#define DEFAULT_MAX_TIME "1h"
+#define DEFAULT_TIMEOUT "30s"
+#define DEFAULT_DNS_TIMEOUT "5s"
+#define DEFAULT_LISTEN_TIMEOUT "300s"
+#define DEFAULT_BUSY "421 4.7.0 Too many connections, try again later"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: %s send --from ADDR --to ADDR [--server HOST[:PORT]] [--port N]\n"
+		"           [--dns-server IP[:PORT],...] [--helo NAME] [--schedule LIST]\n"
+		"           [--max-time DUR] [--timeout DUR] [--dns-timeout DUR] [--verify-only]\n"
+		"           [--data FILE] [--json] [-v] [-q] [-4 | -6] [--seed N]\n"
+		"       %s listen --listen ADDR:PORT [--listen ADDR:PORT]...\n"
+		"           [--defer-first N | --defer-for DUR] [--reply TEXT]\n"
+		"           [--max-connections N] [--busy-reply TEXT] [--reject-rcpt PATTERN]...\n"
+		"           [--save DIR] [--log FILE.jsonl] [--duration DUR] [--timeout DUR]\n"
+		"           [--max-size BYTES] [--hostname NAME] [-q]\n"
+		"       %s --help | --version\n", PROG, PROG, PROG);
+}
+
+/* san - a sanitised copy of a command line argument, for messages */
+static const char *san(const char *arg)
+{
+	static char buf[2][120];
+	static int which;
+
+	which ^= 1;
+	return gg_sanitize(buf[which], sizeof(buf[which]), arg, strlen(arg), 100);
+}
+
+/* die_usage - report a command line error; returns EX_USAGE */
+static int die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EX_USAGE;
+}
+
+/* dur_arg - a duration option in ms */
+static int dur_arg(const char *opt, const char *s, long max_ms, long *out)
+{
+	enum gg_status st = gg_dur_parse(s, max_ms, out);
+
+	if (st == GG_OK)
+		return 0;
+	return die_usage("%s '%s': %s", opt, san(s),
+			 st == GG_ETOOBIG ? "too long" : "not a duration (e.g. 30s, 5m, 1h30m)");
+}
+
+/* domain_ok - a host name (letters, digits, '-', '_', dots; labels 1-63) */
+static int domain_ok(const char *d)
+{
+	size_t len = strlen(d), label = 0, i;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = d[i];
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * address_ok - an envelope address we are willing to send: printable
+ * ASCII or UTF-8, no spaces or angle brackets, one '@' with a local part
+ * and a domain (a name or an address literal).  Writes the domain to
+ * domain[size].
+ */
+static int address_ok(const char *a, char *domain, size_t size)
+{
+	const char *at = strrchr(a, '@');
+	size_t i, len = strlen(a);
+	struct gg_addr lit;
+
+	if (len == 0 || len > 254 || at == NULL || at == a || at[1] == '\0')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>')
+			return 0;
+	}
+	if (at - a > 64)
+		return 0;
+	if (gg_strcpy(domain, size, at + 1) != GG_OK)
+		return 0;
+	if (domain[0] == '[')
+		return gg_mx_parse_literal(domain, &lit) == GG_OK;
+	len = strlen(domain);
+	if (len > 1 && domain[len - 1] == '.')
+		domain[len - 1] = '\0';
+	return domain_ok(domain);
+}
+
+/* parse_server - HOST, HOST:PORT, [IPV6]:PORT, [IPV6] or a bare IPv6 address */
+static int parse_server(const char *s, char *host, size_t size, unsigned *port)
+{
+	const char *colon = strrchr(s, ':');
+	size_t len;
+	long v;
+	struct gg_addr a;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return -1;
+		len = (size_t)(close - s - 1);
+		colon = close[1] == ':' ? close + 1 : NULL;
+		s++;
+	} else if (colon != NULL && strchr(s, ':') != colon) {
+		/* Several colons and no brackets: an IPv6 address, no port. */
+		len = strlen(s);
+		colon = NULL;
+	} else {
+		len = colon != NULL ? (size_t)(colon - s) : strlen(s);
+	}
+	if (len == 0 || len >= size)
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (colon != NULL) {
+		if (gg_parse_long(colon + 1, 1, 65535, &v) != GG_OK)
+			return -1;
+		*port = (unsigned)v;
+	}
+	if (gg_addr_parse(host, &a) != GG_OK && !domain_ok(host))
+		return -1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- send */
+
+struct rng {
+	unsigned long long s;
+};
+
+/* rng_next - xorshift64*: only for shuffling equal MX preferences */
+static unsigned long rng_next(void *arg)
+{
+	struct rng *r = arg;
+
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return (unsigned long)((r->s * 2685821657736338717ULL) >> 32);
+}
+
+struct send_run {
+	struct event_base *base;
+	struct gg_probe *probe;
+	int done;
+};
+
+static void send_done(struct gg_report *rep, void *arg)
+{
+	struct send_run *run = arg;
+
+	(void)rep;
+	run->done = 1;
+	event_base_loopbreak(run->base);
+}
+
+static void send_signal(evutil_socket_t fd, short what, void *arg)
+{
+	struct send_run *run = arg;
+
+	(void)fd;
+	(void)what;
+	if (run->probe != NULL)
+		gg_probe_stop(run->probe);
+}
+
+/* needs_dns - will this probe ask DNS anything? */
+static int needs_dns(const char *server, const char *domain)
+{
+	struct gg_addr a;
+
+	if (server != NULL)
+		return gg_addr_parse(server, &a) != GG_OK;
+	return gg_mx_parse_literal(domain, &a) != GG_OK;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "dns-server", required_argument, NULL, 'D' },
+		{ "helo", required_argument, NULL, 'H' },
+		{ "schedule", required_argument, NULL, 's' },
+		{ "max-time", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "dns-timeout", required_argument, NULL, 'd' },
+		{ "verify-only", no_argument, NULL, 'V' },
+		{ "data", required_argument, NULL, 'F' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "seed", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL, *to = NULL, *server = NULL, *dns = "", *helo = NULL;
+	const char *schedule = GG_SCHEDULE_DEFAULT, *data = NULL;
+	char domain[GG_DNS_NAME_MAX + 3], fromdom[GG_DNS_NAME_MAX + 3], host[GG_DNS_NAME_MAX + 1];
+	char hostname[256], err[256];
+	long max_time = 0, timeout = 0, dns_timeout = 0, seed = -1, v;
+	unsigned server_port = 0, port = 25;
+	int opt, json = 0, verbose = 0, quiet = 0, family = 0, verify = 0, rc;
+	struct gg_probe_params pp;
+	struct gg_report rep;
+	struct gg_resolver *res = NULL;
+	struct send_run run = { 0 };
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct rng rng;
+	char *msg = NULL;
+	size_t msglen = 0;
+	enum gg_status st;
+
+	memset(&pp, 0, sizeof(pp));
+	dur_arg("--max-time", DEFAULT_MAX_TIME, GG_DUR_MAX_MS, &max_time);
+	dur_arg("--timeout", DEFAULT_TIMEOUT, GG_DUR_MAX_MS, &timeout);
+	dur_arg("--dns-timeout", DEFAULT_DNS_TIMEOUT, GG_DUR_MAX_MS, &dns_timeout);
+	while ((opt = getopt_long(argc, argv, "vq46h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': from = optarg; break;
+		case 't': to = optarg; break;
+		case 'S': server = optarg; break;
+		case 'p':
+			if (gg_parse_long(optarg, 1, 65535, &v) != GG_OK)
+				return die_usage("--port '%s': not a port (1-65535)", san(optarg));
+			port = (unsigned)v;
+			break;
+		case 'D': dns = optarg; break;
+		case 'H': helo = optarg; break;
+		case 's': schedule = optarg; break;
+		case 'm':
+			if ((rc = dur_arg("--max-time", optarg, GG_DUR_MAX_MS, &max_time)) != 0)
+				return rc;
+			break;
+		case 'T':
+			if ((rc = dur_arg("--timeout", optarg, 3600L * 1000, &timeout)) != 0)
+				return rc;
+			if (timeout < 10)
+				return die_usage("--timeout '%s': at least 10ms", san(optarg));
+			break;
+		case 'd':
+			if ((rc = dur_arg("--dns-timeout", optarg, GG_RESOLVER_MAX_TIMEOUT_MS,
+					  &dns_timeout)) != 0)
+				return rc;
+			if (dns_timeout < GG_RESOLVER_MIN_TIMEOUT_MS)
+				return die_usage("--dns-timeout '%s': at least 10ms", san(optarg));
+			break;
+		case 'V': verify = 1; break;
+		case 'F': data = optarg; break;
+		case 'j': json = 1; break;
+		case 'v': verbose = 1; break;
+		case 'q': quiet = 1; break;
+		case '4': family = 4; break;
+		case '6': family = 6; break;
+		case 'R':
+			if (gg_parse_long(optarg, 0, 0x7fffffffL, &seed) != GG_OK)
+				return die_usage("--seed '%s': not a number", san(optarg));
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc)
+		return die_usage("unexpected argument '%s'", san(argv[optind]));
+	if (from == NULL || to == NULL) {
+		usage(stderr);
+		return die_usage("send needs --from and --to");
+	}
+	if (from[0] != '\0' && !address_ok(from, fromdom, sizeof(fromdom)))
+		return die_usage("--from '%s': not a usable address (\"\" is the null sender)", san(from));
+	if (!address_ok(to, domain, sizeof(domain)))
+		return die_usage("--to '%s': not a usable address", san(to));
+	if (server != NULL && parse_server(server, host, sizeof(host), &server_port) != 0)
+		return die_usage("--server '%s': expected HOST, HOST:PORT or [IPV6]:PORT", san(server));
+	if (server_port == 0)
+		server_port = port;
+	if (verify && data != NULL)
+		return die_usage("--verify-only sends no message: drop --data");
+	if (helo == NULL) {
+		if (gethostname(hostname, sizeof(hostname)) != 0 || hostname[0] == '\0')
+			gg_strcpy(hostname, sizeof(hostname), "localhost");
+		hostname[sizeof(hostname) - 1] = '\0';
+		helo = hostname;
+	}
+	if (!domain_ok(helo)) {
+		struct gg_addr a;
+		size_t hl = strlen(helo);
+		/* An address literal "[192.0.2.1]" is a valid EHLO argument too. */
+		if (hl < 3 || helo[0] != '[' || helo[hl - 1] != ']' || gg_addr_parse(helo, &a) != GG_OK)
+			return die_usage("--helo '%s': not a host name or address literal", san(helo));
+	}
+
+	gg_report_init(&rep);
+	if (gg_schedule_parse(schedule, &pp.schedule, err, sizeof(err)) != GG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return EX_USAGE;
+	}
+	if (gg_schedule_delay(&pp.schedule, 0) > max_time)
+		return die_usage("--schedule '%s': the first attempt would come after --max-time",
+				 san(schedule));
+	gg_schedule_format(&pp.schedule, rep.schedule, sizeof(rep.schedule));
+	gg_message_id(rep.id);
+	rep.start = time(NULL);
+	if (!verify) {
+		if (data != NULL)
+			st = gg_message_file(data, &msg, &msglen, err, sizeof(err));
+		else
+			st = gg_message_probe(from, to, rep.id, helo, rep.start, &msg, &msglen);
+		if (st != GG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, data != NULL ? err : "cannot build the message");
+			return data != NULL ? EX_NOINPUT : EX_SOFTWARE;
+		}
+	}
+	gg_strcpy(rep.from, sizeof(rep.from), from);
+	gg_strcpy(rep.to, sizeof(rep.to), to);
+	gg_strcpy(rep.domain, sizeof(rep.domain), domain);
+	if (server != NULL)
+		snprintf(rep.server, sizeof(rep.server), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
+			 host, server_port);
+	rep.port = port;
+	rep.max_time = (double)max_time / 1000.0;
+	rep.verify_only = verify;
+
+	pp.send.helo = helo;
+	pp.send.from = from;
+	pp.send.to = to;
+	pp.send.msg = msg;
+	pp.send.msglen = msglen;
+	pp.send.verify_only = verify;
+	pp.send.timeout_ms = timeout;
+	pp.send.keep_dialogue = verbose;
+	pp.domain = domain;
+	pp.server = server != NULL ? host : NULL;
+	pp.server_port = server_port;
+	pp.port = port;
+	pp.family = family;
+	pp.max_time_ms = max_time;
+	if (seed < 0) {
+		char idbits[GG_MESSAGE_ID_LEN + 1];
+		gg_message_id(idbits);
+		rng.s = strtoull(idbits, NULL, 16) | 1;
+	} else {
+		rng.s = (unsigned long long)seed * 0x9e3779b97f4a7c15ULL + 1;
+	}
+	pp.rnd = rng_next;
+	pp.rarg = &rng;
+	pp.live = !quiet && !json;
+
+	rc = EX_SOFTWARE;
+	if ((run.base = event_base_new()) == NULL) {
+		fprintf(stderr, "%s: cannot create the event loop\n", PROG);
+		goto out;
+	}
+	if (needs_dns(pp.server, domain) &&
+	    gg_resolver_new(run.base, dns, dns_timeout, &res, err, sizeof(err)) != GG_OK) {
+		fprintf(stderr, "%s: --dns-server: %s\n", PROG, err);
+		rc = strstr(err, "dns_servers:") != NULL ? EX_USAGE : EX_UNAVAILABLE;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((sigint = evsignal_new(run.base, SIGINT, send_signal, &run)) == NULL ||
+	    (sigterm = evsignal_new(run.base, SIGTERM, send_signal, &run)) == NULL ||
+	    evsignal_add(sigint, NULL) != 0 || evsignal_add(sigterm, NULL) != 0) {
+		fprintf(stderr, "%s: cannot watch signals\n", PROG);
+		goto out;
+	}
+	if (gg_probe_start(run.base, res, &pp, &rep, send_done, &run, &run.probe) != GG_OK) {
+		fprintf(stderr, "%s: cannot start the probe\n", PROG);
+		goto out;
+	}
+	event_base_dispatch(run.base);
+	if (!run.done) {
+		fprintf(stderr, "%s: the event loop stopped early\n", PROG);
+		goto out;
+	}
+	if (json)
+		gg_report_json(stdout, &rep, verbose);
+	else
+		gg_report_print(stdout, &rep, verbose);
+	fflush(stdout);
+	rc = gg_report_exit_code(&rep);
+out:
+	gg_probe_free(run.probe);
+	gg_resolver_free(res);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (run.base != NULL)
+		event_base_free(run.base);
+	gg_report_free(&rep);
+	free(msg);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- listen */
+
+static int cmd_listen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "defer-first", required_argument, NULL, 'n' },
+		{ "defer-for", required_argument, NULL, 'F' },
+		{ "reply", required_argument, NULL, 'r' },
+		{ "max-connections", required_argument, NULL, 'c' },
+		{ "busy-reply", required_argument, NULL, 'b' },
+		{ "reject-rcpt", required_argument, NULL, 'x' },
+		{ "save", required_argument, NULL, 's' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "max-size", required_argument, NULL, 'z' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gg_listen_params lp;
+	char hostname[256], err[300], host[64];
+	int opt, rc, have_first = 0;
+	unsigned port;
+	long v;
+
+	memset(&lp, 0, sizeof(lp));
+	lp.track.defer_first = 1;
+	lp.busy_reply = DEFAULT_BUSY;
+	lp.max_size = 10L * 1024 * 1024;
+	dur_arg("--timeout", DEFAULT_LISTEN_TIMEOUT, GG_DUR_MAX_MS, &lp.timeout_ms);
+	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			if (lp.nlisten >= GG_LISTEN_MAX_ADDRS)
+				return die_usage("too many --listen addresses (at most 8)");
+			if (gg_listen_parse_addr(optarg, host, sizeof(host), &port) != 0)
+				return die_usage("--listen '%s': expected ADDR:PORT or [IPV6]:PORT "
+						 "(numeric)", san(optarg));
+			lp.listen[lp.nlisten++] = optarg;
+			break;
+		case 'n':
+			if (gg_parse_long(optarg, 0, 1000000, &lp.track.defer_first) != GG_OK)
+				return die_usage("--defer-first '%s': not a count (0-1000000)", san(optarg));
+			have_first = 1;
+			break;
+		case 'F':
+			if ((rc = dur_arg("--defer-for", optarg, GG_DUR_MAX_MS, &lp.track.defer_for_ms)))
+				return rc;
+			if (lp.track.defer_for_ms == 0)
+				return die_usage("--defer-for '%s': must be more than 0", san(optarg));
+			break;
+		case 'r':
+			if (gg_track_check_reply(optarg, 0) != GG_OK)
+				return die_usage("--reply '%s': expected \"4xx text\" or \"5xx text\" "
+						 "(printable ASCII, one line)", san(optarg));
+			lp.track.reply = optarg;
+			break;
+		case 'c':
+			if (gg_parse_long(optarg, 1, 100000, &lp.max_connections) != GG_OK)
+				return die_usage("--max-connections '%s': not a count (1-100000)", san(optarg));
+			break;
+		case 'b':
+			if (gg_track_check_reply(optarg, 4) != GG_OK)
+				return die_usage("--busy-reply '%s': expected \"4xx text\"", san(optarg));
+			lp.busy_reply = optarg;
+			break;
+		case 'x':
+			if (lp.track.nreject >= GG_TRACK_MAX_REJECT)
+				return die_usage("too many --reject-rcpt patterns (at most 16)");
+			lp.track.reject[lp.track.nreject++] = optarg;
+			break;
+		case 's': lp.save_dir = optarg; break;
+		case 'L': lp.log_path = optarg; break;
+		case 'd':
+			if ((rc = dur_arg("--duration", optarg, GG_DUR_MAX_MS, &lp.duration_ms)) != 0)
+				return rc;
+			break;
+		case 'T':
+			if ((rc = dur_arg("--timeout", optarg, 3600L * 1000, &lp.timeout_ms)) != 0)
+				return rc;
+			if (lp.timeout_ms < 100)
+				return die_usage("--timeout '%s': at least 100ms", san(optarg));
+			break;
+		case 'z':
+			if (gg_parse_long(optarg, 1, 1024L * 1024 * 1024, &v) != GG_OK)
+				return die_usage("--max-size '%s': not a size in bytes", san(optarg));
+			lp.max_size = v;
+			break;
+		case 'H':
+			if (!domain_ok(optarg))
+				return die_usage("--hostname '%s': not a host name", san(optarg));
+			lp.hostname = optarg;
+			break;
+		case 'q': lp.quiet = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EX_USAGE;
+		}
+	}
+	if (optind != argc)
+		return die_usage("unexpected argument '%s'", san(argv[optind]));
+	if (lp.nlisten == 0) {
+		usage(stderr);
+		return die_usage("listen needs --listen ADDR:PORT");
+	}
+	if (have_first && lp.track.defer_for_ms > 0)
+		return die_usage("--defer-first and --defer-for exclude each other");
+	if (lp.hostname == NULL) {
+		if (gethostname(hostname, sizeof(hostname)) != 0 || !domain_ok(hostname))
+			gg_strcpy(hostname, sizeof(hostname), "greyprobe.invalid");
+		lp.hostname = hostname;
+	}
+	err[0] = '\0';
+	rc = gg_listen_run(&lp, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "%s: %s\n", PROG, err[0] ? err : "failed");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "send") == 0)
+		return cmd_send(argc - 1, argv + 1);
+	if (strcmp(argv[1], "listen") == 0)
+		return cmd_listen(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("%s %s\n", PROG, VERSION);
+		return 0;
+	}
+	usage(stderr);
+	return EX_USAGE;
+}
