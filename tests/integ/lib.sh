@@ -381,7 +381,11 @@ maximal_backoff_time = 2s
 maillog_file = $run/maillog
 maillog_file_prefixes = $run
 EOF
+    # Replace, not append: a duplicate key makes every Postfix process log an
+    # "overriding earlier entry" warning, and a burst of those to postlogd's
+    # small datagram queue can hang the instance at start-up.
     for kv in "$@"; do
+        sed -i "/^${kv%%=*}[[:space:]]*=/d" "$run/etc/main.cf"
         printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >>"$run/etc/main.cf"
     done
     cat >"$run/etc/master.cf" <<EOF
