@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,25 @@ static int write_pid_file(const char *path, char *err, size_t errsize)
 	return 0;
 }
 
+/* startup_failed - a start-up error on stderr; release what exists so far */
+static int startup_failed(struct policyd *pd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int startup_failed(struct policyd *pd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: fatal: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (int i = 0; i < pd->nlisten; i++)
+		close(pd->listen_fd[i]);
+	gg_config_free(pd->cfg);
+	pd->cfg = NULL;
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct policyd pd;
@@ -348,21 +368,16 @@ int main(int argc, char **argv)
 	}
 	if (gg_log_open(&pd.log, pd.cfg->syslog_name[0] ? pd.cfg->syslog_name : PROG,
 			pd.cfg->syslog_facility, foreground) != 0) {
-		fprintf(stderr, "%s: fatal: syslog_facility = %s: unknown facility\n", PROG,
-			pd.cfg->syslog_facility);
-		return 1;
+		return startup_failed(&pd, "syslog_facility = %s: unknown facility",
+				      pd.cfg->syslog_facility);
 	}
 	pd.log.verbose = pd.cfg->log_verbose;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(&pd);
-	if (policyd_bind(&pd, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: fatal: %s\n", PROG, err);
-		return 1;
-	}
-	if (!foreground && daemonize(&report_fd) != 0) {
-		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", PROG, strerror(errno));
-		return 1;
-	}
+	if (policyd_bind(&pd, err, sizeof(err)) != 0)
+		return startup_failed(&pd, "%s", err);
+	if (!foreground && daemonize(&report_fd) != 0)
+		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
 	    write_pid_file(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
@@ -373,6 +388,9 @@ int main(int argc, char **argv)
 		gg_log_err(&pd.log, "fatal: %s", err);
 		report(report_fd, err);
 		gg_store_close(pd.store);
+		for (int i = 0; i < pd.nlisten; i++)
+			close(pd.listen_fd[i]);
+		gg_config_free(pd.cfg);
 		return 1;
 	}
 	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s, greylist_delay=%lds",

@@ -82,6 +82,9 @@ for t in "$SRC"/tests/integ/t_*.sh "$SRC"/tests/integ/t_*.py; do
 	fi
 	note "integration: $base"
 	start=$(date +%s)
+	# Each test gets its own block of ports, far from the others'.
+	nint=$((${nint:-0} + 1))
+	export GG_PORT_BASE=$((20000 + nint * 1500 + RANDOM % 500))
 	timeout -k 10 900 "$t" >"$LOGDIR/$base.log" 2>&1
 	rc=$?
 	p=$(grep -c '^PASS: ' "$LOGDIR/$base.log")
