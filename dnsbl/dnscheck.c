@@ -516,7 +516,8 @@ static int digits_match(const char *name, const uint8_t *o)
 				len++;
 				p++;
 			}
-			vals[n++] = len <= 3 ? v : -1;
+			if (n < GG_ARRAY_LEN(vals))
+				vals[n++] = len <= 3 ? v : -1;
 		} else {
 			p++;
 		}

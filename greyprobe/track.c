@@ -495,7 +495,7 @@ static void print_flow(FILE *fp, const struct flow *f, double now)
 			helo[0] ? helo : "-");
 	}
 	if (f->attempts > f->ntimes)
-		fprintf(fp, "    (%lu later attempts not listed)\n", f->attempts - f->ntimes);
+		fprintf(fp, "    (%zu later attempts not listed)\n", (size_t)(f->attempts - f->ntimes));
 	if (f->attempts > 1) {
 		fprintf(fp, "    retried: yes, intervals");
 		for (i = 1; i < f->ntimes; i++)

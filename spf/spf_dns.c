@@ -213,7 +213,7 @@ static int fill_ptr(SPF_dns_rr_t *rr, const unsigned char *abuf, int alen)
 	if (host->h_aliases == NULL || host->h_aliases[0] == NULL) {
 		rc = host->h_name ? put_name(rr, 0, host->h_name) : ARES_SUCCESS;
 	} else {
-		for (i = 0; host->h_aliases[i] != NULL && i < GG_SPF_DNS_MAXRR; i++)
+		for (i = 0; i < GG_SPF_DNS_MAXRR && host->h_aliases[i] != NULL; i++)
 			if ((rc = put_name(rr, i, host->h_aliases[i])) != ARES_SUCCESS)
 				break;
 	}
