@@ -543,9 +543,14 @@ static void golden(const char *name, const char *text, size_t len)
 
 	snprintf(path, sizeof(path), "%s/%s", golden_dir, name);
 	if (getenv("GP_UPDATE_GOLDEN") != NULL) {
+		int ok;
+
 		fp = fopen(path, "w");
-		check(fp != NULL && fwrite(text, 1, len, fp) == len && fclose(fp) == 0,
-		      "golden: wrote %s", path);
+		ok = fp != NULL && fwrite(text, 1, len, fp) == len;
+		/* Close the file whether or not the write worked. */
+		if (fp != NULL && fclose(fp) != 0)
+			ok = 0;
+		check(ok, "golden: wrote %s", path);
 		return;
 	}
 	if ((fp = fopen(path, "rb")) != NULL && fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
