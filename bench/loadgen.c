@@ -145,6 +145,7 @@ struct lg {
     int64_t last_progress;	/* last reply or phase change */
     int stalled;		/* gave up: no reply for timeout_ns */
     char pool[POOL_SIZE][INET6_ADDRSTRLEN];
+    uint64_t pool_id[POOL_SIZE];	/* per address, so one name per address */
     unsigned pool_len;
 
     /* results */
@@ -290,7 +291,7 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
      * pooled clients, one name per address, as a real MTA has). */
     q = name;
     PUT_LIT(q, "mx-");
-    q = put_letters(q, kind == TK_WHITE ? mix(r % lg->pool_len) >> 8 : h >> 8, 6);
+    q = put_letters(q, kind == TK_WHITE ? lg->pool_id[r % lg->pool_len] >> 8 : h >> 8, 6);
     PUT_LIT(q, ".example.net");
     *q = 0;
 
@@ -439,6 +440,11 @@ static void init_pool(struct lg *lg)
             a[3] = 1;
         if (!inet_ntop(family, a, lg->pool[i], sizeof(lg->pool[i])))
             fatal("inet_ntop: %s", strerror(errno));
+        /* The pool repeats addresses when the network is small; a client's
+         * name (and HELO) must follow its address, as a real MTA's does. */
+        lg->pool_id[i] = 0;
+        for (int b = 0; b < len; b++)
+            lg->pool_id[i] = mix(lg->pool_id[i] ^ a[b]);
     }
     lg->pool_len = POOL_SIZE;
 }
