@@ -289,6 +289,31 @@ static int write_pid_file(const char *path, char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * remove_pid_file - at a clean exit, if the file still names us.  After
+ * the privilege drop this works only in a directory the user may write
+ * (install -d -o greygate /run/greygate); elsewhere the file stays, as
+ * the manual says, and a line says why.
+ */
+static void remove_pid_file(struct policyd *pd)
+{
+	const char *path = pd->cfg->pid_file;
+	char buf[32];
+	FILE *fp;
+	long pid = 0;
+
+	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	if (pid != (long)getpid())
+		return;		/* another instance wrote it since */
+	if (unlink(path) != 0)
+		gg_log_info(&pd->log, "pid_file %s left in place: %s (the user needs write "
+			    "access to its directory, e.g. /run/greygate/)", path, strerror(errno));
+}
+
 /* startup_failed - a start-up error on stderr; release what exists so far */
 static int startup_failed(struct policyd *pd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -397,6 +422,7 @@ int main(int argc, char **argv)
 		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database, pd.cfg->greylist_delay);
 	report(report_fd, "+");
 	rc = policyd_run(&pd);
+	remove_pid_file(&pd);
 	gg_store_close(pd.store);
 	gg_log_info(&pd.log, "stopped; database closed cleanly");
 	event_base_free(pd.base);

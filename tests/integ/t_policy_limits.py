@@ -343,13 +343,26 @@ def test_config_check(tmp):
 
 def test_sockets_and_privileges(tmp):
     """unix: and IPv6 listeners, dropping root to user=, expiry walks."""
+    import pwd
+    nobody = pwd.getpwnam("nobody").pw_uid
     sock = os.path.join(tmp, "policyd.sock")
+    # The pid file's directory belongs to the daemon user, so it can remove it at exit.
+    rundir = os.path.join(tmp, "run")
+    os.makedirs(rundir)
+    os.chown(rundir, nobody, -1)
+    pidfile = os.path.join(rundir, "greygate-policyd.pid")
     conf = base_conf(tmp, "listen = inet:127.0.0.1:%d, inet:[::1]:%d, unix:%s\n"
-                          "listen_unix_mode = 0660\nuser = nobody\n"
+                          "listen_unix_mode = 0660\nuser = nobody\npid_file = %s\n"
                           "greylist_delay = 1\ngreylist_retry_window = 2\ngreylist_max_age = 2\n"
-                          "database_expire_interval = 1s\n" % (PORT, PORT, sock))
+                          "database_expire_interval = 1s\n" % (PORT, PORT, sock, pidfile))
     d = Daemon(tmp, conf)
     report(d.start(), "daemon starts on inet, inet6 and unix sockets as user nobody", d.logtext()[-300:])
+    try:
+        with open(pidfile) as f:
+            pid_text = f.read().strip()
+    except OSError as e:
+        pid_text = repr(e)
+    report(pid_text == str(d.proc.pid), "pid_file holds the daemon's process id", pid_text)
     c = Conn()
     report(is_defer(c.ask(request(client="192.0.2.90"))), "IPv4 listener answers")
     s6 = socket.create_connection(("::1", PORT), timeout=5)
@@ -368,8 +381,6 @@ def test_sockets_and_privileges(tmp):
     report(mode == 0o660, "unix socket has listen_unix_mode", oct(mode))
     with open("/proc/%d/status" % d.proc.pid) as f:
         uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
-    import pwd
-    nobody = pwd.getpwnam("nobody").pw_uid
     report(all(int(u) == nobody for u in uids), "real, effective and saved uid are nobody", str(uids))
     owners = set(os.stat(os.path.join(tmp, "db", f)).st_uid for f in os.listdir(os.path.join(tmp, "db")))
     report(owners == {nobody}, "the database files belong to the daemon user", str(owners))
@@ -385,6 +396,15 @@ def test_sockets_and_privileges(tmp):
     c.close()
     d.stop()
     report(d.proc.returncode == 0, "the unprivileged daemon stops cleanly", str(d.proc.returncode))
+    report(not os.path.exists(pidfile), "a clean exit removes the pid_file")
+    # In a directory only root may write, the file stays and the log says why.
+    os.chown(rundir, 0, -1)
+    d = Daemon(tmp, conf)
+    d.start()
+    d.stop()
+    report(os.path.exists(pidfile) and "pid_file %s left in place: Permission denied" % pidfile
+           in d.logtext(), "a pid_file the user cannot remove is left, with a log line",
+           d.logtext()[-300:])
 
 
 def test_db_failure(tmp):
