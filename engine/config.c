@@ -13,7 +13,7 @@
 #include "util.h"
 #include "wlist.h"
 
-enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE };
+enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE, CT_WORDS };
 
 struct setting {
 	const char *name;
@@ -21,7 +21,7 @@ struct setting {
 	const char *def;
 	long min, max;
 	size_t offset;
-	const char *choices;	/* CT_ENUM: "a|b|c" */
+	const char *choices;	/* CT_ENUM, CT_WORDS: "a|b|c" (CT_WORDS: bit i = word i) */
 	const char *doc;
 };
 
@@ -88,12 +88,20 @@ static const struct setting settings[] = {
 	  "Deadline for all DNS checks of one request; what has not answered by then adds nothing" },
 	{ "dns_cache_size", CT_INT, "10000", 0, 10000000, OFF(dns_cache_size), NULL,
 	  "Most DNS answers kept in the cache (by TTL)" },
+	{ "dns_cache_min_ttl", CT_DURATION, "60s", 0, DAY, OFF(dns_cache_min_ttl), NULL,
+	  "Shortest time a DNS answer is cached, whatever its TTL" },
+	{ "dns_cache_max_ttl", CT_DURATION, "1h", 1, 7 * DAY, OFF(dns_cache_max_ttl), NULL,
+	  "Longest time a DNS answer is cached, whatever its TTL" },
 	{ "dnsbl_sites", CT_STR, "", 0, 0, OFF(dnsbl_sites), NULL,
 	  "Client IP block lists, postscreen syntax: zone[=filter]*weight, ..." },
 	{ "dnswl_sites", CT_STR, "", 0, 0, OFF(dnswl_sites), NULL,
 	  "Client IP allow lists (usually negative weights), same syntax" },
 	{ "rhsbl_sites", CT_STR, "", 0, 0, OFF(rhsbl_sites), NULL,
 	  "Domain block lists for the sender domain, HELO name and client name, same syntax" },
+	/* The words' order is the bit order of GG_CONFIG_RHSBL_SENDER, _HELO, _CLIENT. */
+	{ "rhsbl_targets", CT_WORDS, "sender, helo, client", 0, 0, OFF(rhsbl_targets),
+	  "sender|helo|client",
+	  "Names looked up in rhsbl_sites: sender (domain), helo, client (verified name); empty: none" },
 	{ "dnsbl_probe_interval", CT_DURATION, "1h", 60, 7 * DAY, OFF(dnsbl_probe_interval), NULL,
 	  "How often every list is checked against its RFC 5782 test entries" },
 	{ "rdns_check", CT_BOOL, "no", 0, 0, OFF(rdns_check), NULL,
@@ -105,7 +113,9 @@ static const struct setting settings[] = {
 	{ "rdns_dynamic_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_dynamic_weight), NULL,
 	  "Weight when the client name looks generic or dynamic" },
 	{ "rdns_dynamic_patterns", CT_STR, "", 0, 0, OFF(rdns_dynamic_patterns), NULL,
-	  "/regex/ patterns of generic names, replacing the built-in one (the address's digits in the name always count)" },
+	  "/regex/ patterns of generic names, replacing the built-in one" },
+	{ "rdns_dynamic_address", CT_BOOL, "yes", 0, 0, OFF(rdns_dynamic_address), NULL,
+	  "A host name that contains the client address's digits counts as dynamic" },
 	{ "helo_check", CT_BOOL, "no", 0, 0, OFF(helo_check), NULL,
 	  "Score the HELO name (IP literal mismatch, our own name, not a FQDN, unresolvable)" },
 	{ "helo_ip_mismatch_weight", CT_DOUBLE, "2", -1000, 1000, OFF(helo_ip_mismatch_weight), NULL,
@@ -168,6 +178,11 @@ static int *int_field(struct gg_config *cfg, const struct setting *s)
 	return (int *)((char *)cfg + s->offset);
 }
 
+static unsigned *words_field(struct gg_config *cfg, const struct setting *s)
+{
+	return (unsigned *)((char *)cfg + s->offset);
+}
+
 static const struct setting *find(const char *name)
 {
 	for (size_t i = 0; i < NSETTINGS; i++)
@@ -192,6 +207,72 @@ static int choice_ok(const char *choices, const char *value)
 		p = e + 1;
 	}
 	return 0;
+}
+
+/* word_bit - the bit of word (len bytes) among "a|b|c", 0 if it is none of them */
+static unsigned word_bit(const char *choices, const char *word, size_t len)
+{
+	const char *p = choices;
+	unsigned bit = 1;
+
+	while (*p) {
+		const char *e = strchr(p, '|');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == len && strncmp(p, word, l) == 0)
+			return bit;
+		if (e == NULL)
+			break;
+		p = e + 1;
+		bit <<= 1;
+	}
+	return 0;
+}
+
+/* choices_text - "a|b|c" as "a, b or c" for messages */
+static void choices_text(const char *choices, char *buf, size_t size)
+{
+	size_t n = 0, words = 1;
+
+	for (const char *p = choices; *p; p++)
+		words += *p == '|';
+	buf[0] = '\0';
+	for (const char *p = choices; *p && n + 1 < size; words--) {
+		size_t l = strcspn(p, "|");
+		int w = snprintf(buf + n, size - n, "%.*s%s", (int)l, p,
+				 words > 2 ? ", " : words == 2 ? " or " : "");
+		if (w < 0 || (size_t)w >= size - n)
+			break;
+		n += (size_t)w;
+		p += l + (p[l] == '|');
+	}
+}
+
+/* parse_words - a comma/space list of words from s->choices as bits; "" is none */
+static enum gg_status parse_words(const struct setting *s, const char *value, unsigned *bits,
+				  const char *where, char *err, size_t errsize)
+{
+	const char *p = value;
+	unsigned b = 0, bit;
+
+	for (;;) {
+		size_t len;
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if ((bit = word_bit(s->choices, p, len)) == 0) {
+			char shown[80], expected[200];
+			gg_sanitize(shown, sizeof(shown), p, len, 60);
+			choices_text(s->choices, expected, sizeof(expected));
+			snprintf(err, errsize, "%s: %s: '%s': expected %s", where, s->name, shown,
+				 expected);
+			return GG_EINVAL;
+		}
+		b |= bit;
+		p += len;
+	}
+	*bits = b;
+	return GG_OK;
 }
 
 /* set_one - parse value into its typed field */
@@ -274,6 +355,13 @@ static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, co
 		}
 		*int_field(cfg, s) = b;
 		return GG_OK;
+	case CT_WORDS: {
+		unsigned bits;
+		if ((st = parse_words(s, value, &bits, where, err, errsize)) != GG_OK)
+			return st;
+		*words_field(cfg, s) = bits;
+		return GG_OK;
+	}
 	default:
 		return GG_EINVAL;
 	}
@@ -550,6 +638,12 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 	}
 	if ((st = check_reply(cfg, err, errsize)) != GG_OK)
 		return st;
+	if (cfg->dns_cache_min_ttl > cfg->dns_cache_max_ttl) {
+		snprintf(err, errsize, "%s: dns_cache_min_ttl (%lds) must not be longer than "
+			 "dns_cache_max_ttl (%lds)", where_pair(cfg, "dns_cache_min_ttl", "dns_cache_max_ttl"),
+			 cfg->dns_cache_min_ttl, cfg->dns_cache_max_ttl);
+		return GG_EINVAL;
+	}
 	if (!(cfg->greylist_threshold <= cfg->tag_threshold && cfg->tag_threshold <= cfg->reject_threshold)) {
 		snprintf(err, errsize, "%s: thresholds must rise: greylist_threshold (%g) <= "
 			 "tag_threshold (%g) <= reject_threshold (%g)",
@@ -602,6 +696,21 @@ static void format_value(const struct gg_config *cfg, const struct setting *s, c
 	case CT_DOUBLE:
 		snprintf(buf, size, "%g", *double_field(c, s));
 		break;
+	case CT_WORDS: {
+		/* The words set, in table order, as the default writes them. */
+		unsigned bits = *words_field(c, s), bit = 1;
+		size_t n = 0;
+		buf[0] = '\0';
+		for (const char *p = s->choices; *p; bit <<= 1) {
+			size_t l = strcspn(p, "|");
+			if ((bits & bit) && n < size) {
+				int w = snprintf(buf + n, size - n, "%s%.*s", n ? ", " : "", (int)l, p);
+				n = w < 0 ? size : n + (size_t)w;
+			}
+			p += l + (p[l] == '|');
+		}
+		break;
+	}
 	}
 }
 
@@ -627,7 +736,7 @@ void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed)
 void gg_config_print_table(FILE *fp)
 {
 	static const char *tn[] = { "string", "integer", "duration", "boolean", "mode", "choice",
-				    "number" };
+				    "number", "list" };
 
 	for (size_t i = 0; i < NSETTINGS; i++)
 		fprintf(fp, "%s|%s|%s|%s\n", settings[i].name, tn[settings[i].type],

@@ -20,6 +20,11 @@
 
 struct gg_wlist;
 
+/* rhsbl_targets: which names the RHSBL lists are asked about. */
+#define GG_CONFIG_RHSBL_SENDER	0x1	/* the envelope sender's domain */
+#define GG_CONFIG_RHSBL_HELO	0x2	/* the HELO name */
+#define GG_CONFIG_RHSBL_CLIENT	0x4	/* the verified client name */
+
 struct gg_config {
 	/* daemon */
 	char *listen;
@@ -53,15 +58,19 @@ struct gg_config {
 	char *dns_servers;
 	long dns_timeout;
 	long dns_cache_size;
+	long dns_cache_min_ttl;
+	long dns_cache_max_ttl;
 	char *dnsbl_sites;
 	char *dnswl_sites;
 	char *rhsbl_sites;
+	unsigned rhsbl_targets;		/* GG_CONFIG_RHSBL_* bits */
 	long dnsbl_probe_interval;
 	int rdns_check;
 	double rdns_missing_weight;
 	double rdns_unconfirmed_weight;
 	double rdns_dynamic_weight;
 	char *rdns_dynamic_patterns;
+	int rdns_dynamic_address;
 	int helo_check;
 	double helo_ip_mismatch_weight;
 	double helo_ours_weight;

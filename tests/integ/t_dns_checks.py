@@ -25,7 +25,13 @@ Daemon instances (one at a time, each on its own port and database):
      dns_timeout while the others answer (fail open)
   E  the resolver itself never answers: every check times out, fail open
   F  the resolver port is closed: every check fails at once, fail open
-and greygate-check --lists-only.
+  G  rhsbl_targets = sender and rdns_dynamic_address = no: a listed HELO
+     or client name no longer scores while a listed sender domain still
+     does; a PTR name with only the address's digits is not dynamic, one
+     matching the built-in pattern still is
+and greygate-check --lists-only, and `greygate-policyd -t` / greygate-check
+refusing dns_cache_min_ttl > dns_cache_max_ttl and a bad rhsbl_targets word
+with file:line.
 
 Prints one "PASS: t_dns_checks ..." / "FAIL: t_dns_checks ... (why)" line per
 check; exit status 1 if any failed, 77 if nsd (or the build) is missing.
@@ -555,6 +561,9 @@ def cases_main(d):
          txt={"rdns:dynamic": "192-0-2-45.dyn.isp.example contains the client address"})
     case(d, "ptr dynamic (generic words)", "192.0.2.47", "mail.example.test", "a@none.spf.test",
          "greylist", ["rdns:dynamic", "spf:none"], 1.5, txt={"rdns:dynamic": "pool-47.dsl.isp.example"})
+    case(d, "ptr dynamic (address digits only)", "192.0.2.48", "mail.example.test", "a@none.spf.test",
+         "greylist", ["rdns:dynamic", "spf:none"], 1.5,
+         txt={"rdns:dynamic": "192-0-2-48.isp.example contains the client address"})
     case(d, "ptr ipv6 unconfirmed", "2001:db8::11", "mail6.example.test", "a@none.spf.test", "greylist",
          ["rdns:unconfirmed", "spf:none"], 1.5)
     case(d, "ptr ipv6 dynamic", "2001:db8::45", "mail6.example.test", "a@none.spf.test", "greylist",
@@ -618,6 +627,81 @@ def cases_main(d):
            j["received_spf"].startswith("pass "),
            "[A] greygate-check reports the SPF domain and a Received-SPF value",
            j and (j["spf_domain"], j["received_spf"]))
+
+
+def cases_targets_and_digits(d):
+    """Instance G: rhsbl_targets = sender, rdns_dynamic_address = no."""
+    # The same requests as instance A's RHSBL cases: only the sender role is asked.
+    case(d, "rhsbl_targets = sender: a listed sender domain still scores", "198.51.100.20",
+         "mx2.example.test", "a@spammer.example", "tag", ["rhsbl:rhs.test(sender)", "spf:fail"], 7,
+         txt={"rhsbl:rhs.test(sender)": "spammer.example is listed"})
+    case(d, "rhsbl_targets = sender: a listed helo name no longer scores", "198.51.100.20",
+         "badhelo.example.test", "a@include.spf.test", "accept", ["spf:pass"], -1)
+    case(d, "rhsbl_targets = sender: a listed client name no longer scores", "192.0.2.50",
+         "mail.example.test", "a@pass.spf.test", "accept", ["spf:pass"], -1)
+    # rdns_dynamic_address = no: the address's digits alone no longer make a name dynamic ...
+    case(d, "rdns_dynamic_address = no: a name with only the address's digits is not dynamic",
+         "192.0.2.48", "mail.example.test", "a@none.spf.test", "greylist", ["spf:none"], 0.5)
+    # ... but the patterns still apply, to a name with the digits too.
+    case(d, "rdns_dynamic_address = no: the built-in pattern still matches 192-0-2-45.dyn",
+         "192.0.2.45", "mail.example.test", "a@none.spf.test", "greylist", ["rdns:dynamic", "spf:none"],
+         1.5, txt={"rdns:dynamic": "192-0-2-45.dyn.isp.example matches /"})
+    case(d, "rdns_dynamic_address = no: generic words still count", "192.0.2.47", "mail.example.test",
+         "a@none.spf.test", "greylist", ["rdns:dynamic", "spf:none"], 1.5,
+         txt={"rdns:dynamic": "pool-47.dsl.isp.example matches /"})
+
+
+def cases_config_check(tmp, nsd_port):
+    """`greygate-policyd -t` and greygate-check refuse bad cache TTLs and RHSBL targets with file:line."""
+    d = os.path.join(tmp, "config-check")
+    os.makedirs(os.path.join(d, "db"), exist_ok=True)
+    base = BASE_CONF.format(port=free_port(PORT_BASE + 20), db=os.path.join(d, "db"), nsd=nsd_port,
+                            timeout=DNS_TIMEOUT)
+    nbase = base.count("\n")
+    conf = os.path.join(d, "greygate.conf")
+    cases = [
+        ("dns_cache_min_ttl = 2h\ndns_cache_max_ttl = 1h\n",
+         ":%d: dns_cache_min_ttl (7200s) must not be longer than dns_cache_max_ttl (3600s)" % (nbase + 1),
+         "dns_cache_min_ttl > dns_cache_max_ttl"),
+        ("log_verbose = no\ndns_cache_max_ttl = 30s\n",
+         ":%d: dns_cache_min_ttl (60s) must not be longer than dns_cache_max_ttl (30s)" % (nbase + 2),
+         "dns_cache_max_ttl below the default dns_cache_min_ttl"),
+        ("rhsbl_targets = sender, foo\n",
+         ":%d: rhsbl_targets: 'foo': expected sender, helo or client" % (nbase + 1),
+         "an unknown rhsbl_targets word"),
+    ]
+    for extra, expect, what in cases:
+        with open(conf, "w") as f:
+            f.write(base + extra)
+        p = subprocess.run([DAEMON, "-t", "-c", conf], capture_output=True, text=True, timeout=30)
+        report(p.returncode != 0 and (conf + expect) in p.stderr,
+               "greygate-policyd -t refuses %s with file:line" % what,
+               "exit %d, stderr %r, expected %r" % (p.returncode, p.stderr.strip(), conf + expect))
+        p = subprocess.run([CHECK, "-c", conf, "--client", "192.0.2.25"], capture_output=True, text=True,
+                           timeout=30)
+        report(p.returncode != 0 and (conf + expect) in p.stderr,
+               "greygate-check refuses %s with file:line" % what,
+               "exit %d, stderr %r" % (p.returncode, p.stderr.strip()))
+    # An -o override that breaks the cross-check is named as "-o".
+    with open(conf, "w") as f:
+        f.write(base)
+    p = subprocess.run([DAEMON, "-t", "-c", conf, "-o", "dns_cache_max_ttl=10"], capture_output=True,
+                       text=True, timeout=30)
+    report(p.returncode != 0 and "-o: dns_cache_min_ttl (60s) must not be longer than dns_cache_max_ttl (10s)"
+           in p.stderr, "greygate-policyd -t names -o for a bad dns_cache_max_ttl override",
+           "exit %d, stderr %r" % (p.returncode, p.stderr.strip()))
+    # The new settings, valid, pass -t and show up in -n.
+    with open(conf, "w") as f:
+        f.write(base + "dns_cache_min_ttl = 0\ndns_cache_max_ttl = 1d\nrhsbl_targets = client helo\n"
+                "rdns_dynamic_address = no\n")
+    p = subprocess.run([DAEMON, "-t", "-c", conf], capture_output=True, text=True, timeout=30)
+    report(p.returncode == 0, "greygate-policyd -t accepts valid DNS cache TTLs and RHSBL targets",
+           "exit %d, stderr %r" % (p.returncode, p.stderr.strip()))
+    p = subprocess.run([DAEMON, "-n", "-c", conf], capture_output=True, text=True, timeout=30)
+    want = ["dns_cache_min_ttl = 0s", "dns_cache_max_ttl = 86400s", "rhsbl_targets = helo, client",
+            "rdns_dynamic_address = no"]
+    report(p.returncode == 0 and all(w in p.stdout.splitlines() for w in want),
+           "greygate-policyd -n prints the new settings", "exit %d: %s" % (p.returncode, p.stdout[-400:]))
 
 
 def cases_lists_only(d):
@@ -713,6 +797,16 @@ def main():
             case(d, "dnsbl listed, greylist band", "192.0.2.66", "mail.example.test", "a@none.spf.test",
                  "greylist", ["dnsbl:bl.test", "rdns:missing", "spf:none"], 4)
         d.stop()
+
+        # G: RHSBL of the sender domain only; the address's digits do not make a name dynamic
+        d = Daemon(tmp, "G", nsd_port, ["rhsbl_targets=sender", "rdns_dynamic_address=no"])
+        if d.start():
+            wait_for(lambda: "DNS list dead.test is DEAD" in d.logtext(), 10)
+            cases_targets_and_digits(d)
+        d.stop()
+
+        # Configuration checks of the DNS settings (no daemon runs)
+        cases_config_check(tmp, nsd_port)
 
         # D: one zone (slow.test) whose server never answers, behind unbound
         silent_port = free_port(PORT_BASE + 61)

@@ -71,6 +71,11 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->policy_max_connections, 4096);
 	assert_int_equal(cfg->policy_idle_timeout, 330);
 	assert_int_equal(cfg->policy_request_timeout, 30);
+	assert_int_equal(cfg->dns_cache_min_ttl, 60);
+	assert_int_equal(cfg->dns_cache_max_ttl, 3600);
+	assert_int_equal(cfg->rhsbl_targets,
+			 GG_CONFIG_RHSBL_SENDER | GG_CONFIG_RHSBL_HELO | GG_CONFIG_RHSBL_CLIENT);
+	assert_int_equal(cfg->rdns_dynamic_address, 1);
 	assert_string_equal(cfg->path, "");
 	/* The defaults pass their own cross-checks. */
 	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
@@ -124,6 +129,11 @@ static void test_full_file(void **state)
 		"policy_max_connections = 100\n"
 		"policy_idle_timeout = 1h\n"
 		"policy_request_timeout = 10\n"
+		"dns_cache_min_ttl = 0\n"
+		"dns_cache_max_ttl = 2d\n"
+		"rhsbl_targets = sender,\n"
+		"\tclient\n"
+		"rdns_dynamic_address = no\n"
 		"   \t   \n";
 	struct gg_config *cfg;
 	char *path, err[512] = "";
@@ -159,6 +169,10 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg->policy_max_connections, 100);
 	assert_int_equal(cfg->policy_idle_timeout, 3600);
 	assert_int_equal(cfg->policy_request_timeout, 10);
+	assert_int_equal(cfg->dns_cache_min_ttl, 0);
+	assert_int_equal(cfg->dns_cache_max_ttl, 2 * DAY);
+	assert_int_equal(cfg->rhsbl_targets, GG_CONFIG_RHSBL_SENDER | GG_CONFIG_RHSBL_CLIENT);
+	assert_int_equal(cfg->rdns_dynamic_address, 0);
 	assert_string_equal(cfg->path, path);
 	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
 		fail_msg("%s", err);
@@ -197,6 +211,94 @@ static void test_later_setting_wins(void **state)
 	assert_int_equal(cfg->greylist_delay, 1200);
 	gg_config_free(cfg);
 	free(path);
+}
+
+/* rhsbl_targets: a list of words as bits, and how -n prints it */
+
+struct words_case {
+	const char *label;
+	const char *value;
+	unsigned bits;
+	const char *printed;	/* the -n line; NULL: the default, not printed */
+};
+
+#define RHS_S GG_CONFIG_RHSBL_SENDER
+#define RHS_H GG_CONFIG_RHSBL_HELO
+#define RHS_C GG_CONFIG_RHSBL_CLIENT
+
+static const struct words_case words_cases[] = {
+	{ "one word", "sender", RHS_S, "rhsbl_targets = sender\n" },
+	{ "two words with a comma", "helo, client", RHS_H | RHS_C, "rhsbl_targets = helo, client\n" },
+	{ "any order, printed in table order", "client helo", RHS_H | RHS_C,
+	  "rhsbl_targets = helo, client\n" },
+	{ "commas, tabs and spaces mixed", " ,client,\tsender ,", RHS_S | RHS_C,
+	  "rhsbl_targets = sender, client\n" },
+	{ "a word twice counts once", "helo,helo", RHS_H, "rhsbl_targets = helo\n" },
+	{ "all three in another order is the default", "client,helo,sender", RHS_S | RHS_H | RHS_C, NULL },
+	{ "empty: none", "", 0, "rhsbl_targets = \n" },
+	{ "only separators: none", " , ,", 0, "rhsbl_targets = \n" },
+};
+
+static char *print_to_string(const struct gg_config *cfg, int only_changed);
+
+static void test_words(void **state)
+{
+	const struct words_case *c = *state;
+	struct gg_config *cfg = gg_config_new(), *again;
+	char err[512] = "", *out, *path;
+
+	assert_non_null(cfg);
+	if (gg_config_set(cfg, "rhsbl_targets", c->value, "x.conf:3", err, sizeof(err)) != GG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->rhsbl_targets, c->bits);
+	out = print_to_string(cfg, 1);
+	if (c->printed == NULL)
+		assert_string_equal(out, "");
+	else
+		assert_string_equal(out, c->printed);
+	free(out);
+	/* What -n prints loads back to the same bits. */
+	out = print_to_string(cfg, 0);
+	tu_assert_contains(out, "\nrhsbl_targets = ");
+	assert_int_equal(load_text(out, strlen(out), &again, &path, err, sizeof(err)), GG_OK);
+	assert_int_equal(again->rhsbl_targets, c->bits);
+	free(out);
+	free(path);
+	gg_config_free(again);
+	gg_config_free(cfg);
+}
+
+static void test_cache_ttl_bounds(void **state)
+{
+	static const char text[] = "dns_cache_min_ttl = 10m\ndns_cache_max_ttl = 600\n";
+	struct gg_config *cfg;
+	char *path, err[512] = "";
+
+	(void)state;
+	/* Equal bounds are allowed: every answer is kept exactly that long. */
+	if (load_text(text, sizeof(text) - 1, &cfg, &path, err, sizeof(err)) != GG_OK)
+		fail_msg("%s", err);
+	assert_int_equal(cfg->dns_cache_min_ttl, 600);
+	assert_int_equal(cfg->dns_cache_max_ttl, 600);
+	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
+		fail_msg("%s", err);
+	gg_config_free(cfg);
+	free(path);
+	/* The extremes of both ranges. */
+	cfg = gg_config_new();
+	assert_int_equal(gg_config_override(cfg, "dns_cache_min_ttl=0", err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_override(cfg, "dns_cache_max_ttl=1", err, sizeof(err)), GG_OK);
+	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
+		fail_msg("%s", err);
+	gg_config_free(cfg);
+	cfg = gg_config_new();
+	assert_int_equal(gg_config_override(cfg, "dns_cache_min_ttl=1d", err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_override(cfg, "dns_cache_max_ttl=7d", err, sizeof(err)), GG_OK);
+	assert_int_equal(cfg->dns_cache_min_ttl, DAY);
+	assert_int_equal(cfg->dns_cache_max_ttl, 7 * DAY);
+	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
+		fail_msg("%s", err);
+	gg_config_free(cfg);
 }
 
 static void test_empty_file(void **state)
@@ -290,6 +392,38 @@ static const struct err_case err_cases[] = {
 	{ "bad whitelist item", "log_verbose = no\nwhitelist_clients = 192.0.2.0/24 192.0.2.300\n", 1,
 	  "@@:2: '192.0.2.300' is not an IP address" },
 	{ "bad sender whitelist item", "whitelist_senders = a@b@c\n", 1, "@@:1: 'a@b@c' is not an address" },
+	/* DNS cache TTL bounds */
+	{ "dns_cache_min_ttl out of range", "dns_cache_min_ttl = 2d\n", 0,
+	  "@@:1: dns_cache_min_ttl: '2d' is out of range (0..86400 seconds)" },
+	{ "dns_cache_max_ttl of 0", "log_verbose = no\ndns_cache_max_ttl = 0\n", 0,
+	  "@@:2: dns_cache_max_ttl: '0' is out of range (1..604800 seconds)" },
+	{ "dns_cache_max_ttl above 7d", "dns_cache_max_ttl = 8d\n", 0,
+	  "@@:1: dns_cache_max_ttl: '8d' is out of range (1..604800 seconds)" },
+	{ "dns_cache_min_ttl not a duration", "dns_cache_min_ttl = a minute\n", 0,
+	  "@@:1: dns_cache_min_ttl: 'a minute' is not a duration" },
+	{ "dns_cache_min_ttl above dns_cache_max_ttl",
+	  "log_verbose = no\ndns_cache_min_ttl = 2h\ndns_cache_max_ttl = 1h\n", 1,
+	  "@@:2: dns_cache_min_ttl (7200s) must not be longer than dns_cache_max_ttl (3600s)" },
+	{ "dns_cache_max_ttl below the default min names the max's line",
+	  "log_verbose = no\n\ndns_cache_max_ttl = 30\n", 1,
+	  "@@:3: dns_cache_min_ttl (60s) must not be longer than dns_cache_max_ttl (30s)" },
+	{ "dns_cache_min_ttl above the default max names the min's line",
+	  "log_verbose = no\ndns_cache_min_ttl = 2h\n", 1,
+	  "@@:2: dns_cache_min_ttl (7200s) must not be longer than dns_cache_max_ttl (3600s)" },
+	/* rdns_dynamic_address, rhsbl_targets */
+	{ "bad rdns_dynamic_address", "rdns_dynamic_address = sometimes\n", 0,
+	  "@@:1: rdns_dynamic_address: 'sometimes' is not yes or no" },
+	{ "unknown rhsbl_targets word", "log_verbose = no\nrhsbl_targets = sender, foo\n", 0,
+	  "@@:2: rhsbl_targets: 'foo': expected sender, helo or client" },
+	{ "rhsbl_targets words are lower case", "rhsbl_targets = Sender\n", 0,
+	  "@@:1: rhsbl_targets: 'Sender': expected sender, helo or client" },
+	{ "rhsbl_targets prefix of a word", "rhsbl_targets = send\n", 0,
+	  "@@:1: rhsbl_targets: 'send': expected sender, helo or client" },
+	{ "rhsbl_targets word on a continuation line names the first line",
+	  "rhsbl_targets = helo,\n  sender;client\n", 0,
+	  "@@:1: rhsbl_targets: 'sender;client': expected sender, helo or client" },
+	{ "rhsbl_targets word with control bytes is shown sanitised", "rhsbl_targets = he\033lo\n", 0,
+	  "@@:1: rhsbl_targets: 'he?lo': expected sender, helo or client" },
 };
 
 static void test_error(void **state)
@@ -365,6 +499,12 @@ static const struct ovr_case ovr_cases[] = {
 	  "-o: greylist_ipv6_prefix: '129' is out of range (0..128)" },
 	{ "bad bool", "log_verbose=sometimes", GG_EINVAL, "-o: log_verbose: 'sometimes' is not yes or no" },
 	{ "bad enum", "on_db_error=tempfail", GG_EINVAL, "-o: on_db_error: 'tempfail' is not one of dunno|defer" },
+	{ "word list", "rhsbl_targets = helo client", GG_OK, NULL },
+	{ "empty word list", "rhsbl_targets=", GG_OK, NULL },
+	{ "bad word in a list", "rhsbl_targets=sender,mx", GG_EINVAL,
+	  "-o: rhsbl_targets: 'mx': expected sender, helo or client" },
+	{ "cache ttl out of range", "dns_cache_max_ttl=1y", GG_EINVAL,
+	  "-o: dns_cache_max_ttl: '1y' is not a duration" },
 };
 
 static void test_override(void **state)
@@ -400,6 +540,32 @@ static void test_override_after_file(void **state)
 	tu_assert_contains(err, "-o: greylist_reply: unknown escape '%q'");
 	gg_config_free(cfg);
 	free(path);
+}
+
+static void test_override_ttl_cross_check(void **state)
+{
+	static const char text[] = "dns_cache_min_ttl = 5m\n";
+	struct gg_config *cfg;
+	char *path, *want, err[512] = "";
+
+	(void)state;
+	assert_int_equal(load_text(text, sizeof(text) - 1, &cfg, &path, err, sizeof(err)), GG_OK);
+	/* The file's min is fine with the default max ... */
+	assert_int_equal(gg_config_override(cfg, "dns_cache_max_ttl=1m", err, sizeof(err)), GG_OK);
+	assert_int_not_equal(gg_config_finish(cfg, err, sizeof(err)), GG_OK);
+	/* ... so the file's line is named, where the min was set. */
+	want = tu_subst("@@:1: dns_cache_min_ttl (300s) must not be longer than dns_cache_max_ttl (60s)",
+			path);
+	tu_assert_contains(err, want);
+	free(want);
+	gg_config_free(cfg);
+	free(path);
+	/* Both from -o: "-o". */
+	cfg = gg_config_new();
+	assert_int_equal(gg_config_override(cfg, "dns_cache_max_ttl=10", err, sizeof(err)), GG_OK);
+	assert_int_not_equal(gg_config_finish(cfg, err, sizeof(err)), GG_OK);
+	tu_assert_contains(err, "-o: dns_cache_min_ttl (60s) must not be longer than dns_cache_max_ttl (10s)");
+	gg_config_free(cfg);
 }
 
 static void test_set_where(void **state)
@@ -528,6 +694,9 @@ int main(void)
 	tu_add(&s, test_crlf_and_no_final_newline, NULL, "file: CRLF lines and no final newline");
 	tu_add(&s, test_later_setting_wins, NULL, "file: a later line overrides an earlier one");
 	tu_add(&s, test_empty_file, NULL, "file: an empty file keeps the defaults");
+	for (i = 0; i < GG_ARRAY_LEN(words_cases); i++)
+		tu_add(&s, test_words, &words_cases[i], "rhsbl_targets: %s", words_cases[i].label);
+	tu_add(&s, test_cache_ttl_bounds, NULL, "dns_cache_*_ttl: equal bounds and both extremes finish");
 	for (i = 0; i < GG_ARRAY_LEN(err_cases); i++)
 		tu_add(&s, test_error, &err_cases[i], "error: %s", err_cases[i].label);
 	tu_add(&s, test_nul_byte, NULL, "error: NUL byte in a line");
@@ -535,6 +704,8 @@ int main(void)
 	for (i = 0; i < GG_ARRAY_LEN(ovr_cases); i++)
 		tu_add(&s, test_override, &ovr_cases[i], "override: %s", ovr_cases[i].label);
 	tu_add(&s, test_override_after_file, NULL, "override: -o wins over the file; errors say -o");
+	tu_add(&s, test_override_ttl_cross_check, NULL,
+	       "override: the TTL cross-check names the min's line, or -o");
 	tu_add(&s, test_set_where, NULL, "set: errors carry the caller's location; failures change nothing");
 	tu_add(&s, test_print_only_changed, NULL, "print: only_changed lists non-default values");
 	tu_add(&s, test_print_all_round_trip, NULL, "print: everything, and it loads back identically");
