@@ -124,6 +124,11 @@ static void wait_unlink(struct gg_dnscache_wait *w)
 	w->head = NULL;
 }
 
+uint64_t gg_dnscache_now_ms(void)
+{
+	return now_ms();
+}
+
 /* clamp_ttl - TTL within [min_ttl, max_ttl] */
 static unsigned clamp_ttl(const struct gg_dnscache *c, unsigned ttl)
 {
@@ -132,6 +137,14 @@ static unsigned clamp_ttl(const struct gg_dnscache *c, unsigned ttl)
 	if (ttl > c->max_ttl)
 		ttl = c->max_ttl;
 	return ttl;
+}
+
+/* gg_dnscache_expiry - when a fresh answer leaves the cache */
+uint64_t gg_dnscache_expiry(const struct gg_dnscache *c, const struct gg_dns_result *res)
+{
+	if ((res->st != GG_OK && res->st != GG_NOTFOUND) || res->cancelled)
+		return 0;
+	return now_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
 }
 
 /* answer_cb - the resolver answered an entry's query: cache it, tell waiters */
@@ -201,7 +214,7 @@ enum gg_status gg_dnscache_new(struct gg_resolver *r, size_t max_entries, unsign
 /* gg_dnscache_get - cached answer, shared query or new query */
 enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type,
 			       gg_resolver_cb cb, void *arg, const struct gg_dns_result **hit,
-			       struct gg_dnscache_wait **wait)
+			       uint64_t *expires_ms, struct gg_dnscache_wait **wait)
 {
 	char key[GG_DNS_NAME_MAX + 1];
 	size_t len = strlen(name), i;
@@ -234,6 +247,8 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 		lru_unlink(c, e);
 		lru_push(c, e);
 		*hit = gg_dns_result_ref(e->res);
+		if (expires_ms != NULL)
+			*expires_ms = e->expires_ms;
 		return GG_OK;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)

@@ -23,6 +23,7 @@
 #define GG_DNSCACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "resolver.h"
 #include "status.h"
@@ -46,14 +47,26 @@ void gg_dnscache_free(struct gg_dnscache *c);
 
 /*
  * Look up name/type.  GG_OK and *hit != NULL: a cached answer, to be
- * released with gg_dns_result_unref(); cb will not run.  GG_OK and
+ * released with gg_dns_result_unref(), and *expires_ms (if expires_ms is
+ * not NULL) the monotonic time in ms at which it leaves the cache; cb will
+ * not run.  GG_OK and
  * *hit == NULL: cb(res, arg) runs later (res valid during the call) and
  * *wait (if wait is not NULL) identifies the wait for gg_dnscache_cancel().
  * Anything else (GG_EINVAL for a bad name or type, GG_ENOMEM): cb never runs.
  */
 enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type,
 			       gg_resolver_cb cb, void *arg, const struct gg_dns_result **hit,
-			       struct gg_dnscache_wait **wait);
+			       uint64_t *expires_ms, struct gg_dnscache_wait **wait);
+
+/*
+ * When a fresh answer handed to a callback leaves the cache (monotonic ms,
+ * its TTL clamped to [min_ttl, max_ttl] from now); 0 for an answer that
+ * is not cached (failures, timeouts).
+ */
+uint64_t gg_dnscache_expiry(const struct gg_dnscache *c, const struct gg_dns_result *res);
+
+/* The monotonic clock the cache uses, in ms. */
+uint64_t gg_dnscache_now_ms(void);
 
 /* Withdraw a wait: its callback will not run.  Safe from any callback. */
 void gg_dnscache_cancel(struct gg_dnscache_wait *wait);

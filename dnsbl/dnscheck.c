@@ -274,7 +274,9 @@ static void issue(struct lookup *l, int type)
 	const struct gg_dns_result *hit = NULL;
 	enum gg_status st;
 
-	st = gg_dnscache_get(q->dc->cache, l->qname, type, lookup_cb, l, &hit, &l->wait);
+	uint64_t expires = 0;
+
+	st = gg_dnscache_get(q->dc->cache, l->qname, type, lookup_cb, l, &hit, &expires, &l->wait);
 	if (st == GG_OK && hit == NULL) {
 		l->prev = NULL;
 		l->next = q->pending;
@@ -284,6 +286,8 @@ static void issue(struct lookup *l, int type)
 		q->npending++;
 		return;
 	}
+	if (expires < q->res.expires_ms)
+		q->res.expires_ms = expires;	/* 0 for a lookup that could not start */
 	if (st == GG_OK) {
 		process(l, hit);
 		gg_dns_result_unref(hit);
@@ -983,7 +987,10 @@ static void lookup_cb(const struct gg_dns_result *res, void *arg)
 {
 	struct lookup *l = arg;
 	struct gg_dnscheck_req *q = l->q;
+	uint64_t expires = gg_dnscache_expiry(q->dc->cache, res);
 
+	if (expires < q->res.expires_ms)
+		q->res.expires_ms = expires;
 	/* The cache freed the wait before calling us. */
 	l->wait = NULL;
 	if (l->prev != NULL)
@@ -1086,6 +1093,7 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	q->checks = in->checks != 0 ? in->checks :
 	    GG_DNSCHECK_LISTS | GG_DNSCHECK_RDNS | GG_DNSCHECK_HELO;
 	q->client = in->client;
+	q->res.expires_ms = UINT64_MAX;
 	gg_addr_format(&q->client, q->addr_str, sizeof(q->addr_str));
 	norm_name(q->pf_client_name, sizeof(q->pf_client_name), in->client_name);
 	norm_name(q->pf_reverse_name, sizeof(q->pf_reverse_name), in->reverse_client_name);

@@ -48,6 +48,7 @@
 #define GG_DNSCHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <event2/event.h>
 
 #include "addr.h"
@@ -130,6 +131,10 @@ struct gg_dnscheck_result {
 	char ptr_name[GG_DNS_NAME_MAX + 1];	/* the (first or confirmed) PTR name, or "" */
 	char client_name[GG_DNS_NAME_MAX + 1];	/* the forward-confirmed name, or "" */
 	long elapsed_ms;
+	/* When the first answer behind this result leaves the cache
+	 * (monotonic ms, see gg_dnscache_now_ms()); UINT64_MAX when no answer
+	 * was needed, 0 when one was not cacheable (a failure). */
+	uint64_t expires_ms;
 };
 
 typedef void (*gg_dnscheck_cb)(const struct gg_dnscheck_result *res, void *arg);
