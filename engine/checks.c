@@ -9,10 +9,12 @@
 
 #include <event2/event.h>
 
+#include "checkcache.h"
 #include "checks.h"
 #include "dnscheck.h"
 #include "dnscheck_probe.h"
 #include "lists.h"
+#include "cache.h"
 #include "resolver.h"
 #include "spf.h"
 #include "spfcache.h"
@@ -27,7 +29,9 @@ struct gg_checks {
 	struct gg_spf *spf;		/* NULL: SPF off */
 	struct gg_spf_weights spfw;
 	struct gg_spfcache *spfcache;	/* recent SPF results */
+	struct gg_checkcache *results;	/* recent complete results */
 	int refs;			/* the owner's plus one per job */
+	unsigned long started;		/* jobs started */
 	void (*probe_log)(void *, const char *);
 	void (*probe_done)(void *);
 	void *probe_arg;
@@ -41,6 +45,10 @@ struct gg_checks_job {
 	int pending;			/* sub-checks still to call back */
 	int cancelled;
 	char spfkey[GG_SPFCACHE_KEY_MAX];	/* "" when not cacheable */
+	/* The complete result is remembered unless something failed. */
+	char rkey[GG_CHECKCACHE_KEY_MAX];
+	size_t rkeylen;			/* 0: not cacheable */
+	uint64_t expires_ms;		/* first answer behind it expires */
 	/* The SPF outcome waits here so it is always the last reason. */
 	int have_spf;
 	enum gg_spf_result spf;
@@ -56,6 +64,7 @@ void gg_checks_release(struct gg_checks *ck)
 	gg_dnscheck_free(ck->dns);
 	gg_spf_free(ck->spf);
 	gg_spfcache_free(ck->spfcache);
+	gg_checkcache_free(ck->results);
 	gg_resolver_free(ck->resolver);
 	gg_lists_free(ck->dnsbl);
 	gg_lists_free(ck->dnswl);
@@ -104,13 +113,19 @@ static void dns_params(const struct gg_config *cfg, struct gg_checks *ck, struct
 	gg_dnscheck_params_default(p);
 	p->timeout_ms = cfg->dns_timeout * 1000;
 	p->cache_size = (size_t)cfg->dns_cache_size;
+	p->cache_min_ttl = (unsigned)cfg->dns_cache_min_ttl;
+	p->cache_max_ttl = (unsigned)cfg->dns_cache_max_ttl;
 	p->dnsbl = ck->dnsbl;
 	p->dnswl = ck->dnswl;
 	p->rhsbl = ck->rhsbl;
+	p->rhsbl_sender = (cfg->rhsbl_targets & GG_CONFIG_RHSBL_SENDER) != 0;
+	p->rhsbl_helo = (cfg->rhsbl_targets & GG_CONFIG_RHSBL_HELO) != 0;
+	p->rhsbl_client = (cfg->rhsbl_targets & GG_CONFIG_RHSBL_CLIENT) != 0;
 	p->rdns_missing_weight = cfg->rdns_missing_weight;
 	p->rdns_unconfirmed_weight = cfg->rdns_unconfirmed_weight;
 	p->rdns_dynamic_weight = cfg->rdns_dynamic_weight;
 	p->rdns_generic_patterns = cfg->rdns_dynamic_patterns[0] ? cfg->rdns_dynamic_patterns : NULL;
+	p->rdns_generic_address = cfg->rdns_dynamic_address;
 	p->helo_ip_mismatch_weight = cfg->helo_ip_mismatch_weight;
 	p->helo_ours_weight = cfg->helo_ours_weight;
 	p->helo_not_fqdn_weight = cfg->helo_not_fqdn_weight;
@@ -196,6 +211,12 @@ enum gg_status gg_checks_new(struct event_base *base, const struct gg_config *cf
 			goto fail;
 		}
 	}
+	if (gg_checks_enabled(ck) && cfg->dns_cache_size > 0 &&
+	    (ck->results = gg_checkcache_new((size_t)cfg->dns_cache_size)) == NULL) {
+		snprintf(err, errsize, "out of memory for the check result cache");
+		st = GG_ENOMEM;
+		goto fail;
+	}
 	*out = ck;
 	return GG_OK;
 fail:
@@ -210,6 +231,25 @@ int gg_checks_enabled(const struct gg_checks *ck)
 
 static void spf_result(struct gg_checks_job *job);
 
+/* now_ms - the monotonic clock of the DNS cache */
+static uint64_t now_ms(void)
+{
+	return gg_dnscache_now_ms();
+}
+
+/* no_cache - something failed: this result must not be remembered */
+static void no_cache(struct gg_checks_job *job)
+{
+	job->rkeylen = 0;
+}
+
+/* expire_by - the result is good until t at most */
+static void expire_by(struct gg_checks_job *job, uint64_t t)
+{
+	if (t < job->expires_ms)
+		job->expires_ms = t;
+}
+
 /* job_done - one sub-check finished; the last one calls back */
 static void job_done(struct gg_checks_job *job)
 {
@@ -219,6 +259,13 @@ static void job_done(struct gg_checks_job *job)
 		return;
 	if (job->have_spf)
 		spf_result(job);
+	if (job->rkeylen > 0 && !job->cancelled) {
+		/* Asked again after GG_SPFCACHE_TTL at the latest, like SPF alone. */
+		expire_by(job, now_ms() + (uint64_t)GG_SPFCACHE_TTL * 1000);
+		if (job->expires_ms > now_ms())
+			gg_checkcache_put(ck->results, job->rkey, job->rkeylen, job->expires_ms,
+					  &job->score);
+	}
 	if (!job->cancelled)
 		job->cb(&job->score, job->arg);
 	free(job);
@@ -230,6 +277,10 @@ static void on_dns(const struct gg_dnscheck_result *res, void *arg)
 	struct gg_checks_job *job = arg;
 
 	job->dreq = NULL;
+	if (res->errors > 0 || res->timed_out || res->reasons_truncated || res->expires_ms == 0)
+		no_cache(job);
+	else
+		expire_by(job, res->expires_ms);
 	for (size_t i = 0; i < res->nreasons; i++)
 		gg_score_add(&job->score, res->reasons[i].name, res->reasons[i].weight,
 			     res->reasons[i].txt);
@@ -271,6 +322,8 @@ static void on_spf(const struct gg_spf_reply *r, void *arg)
 	if (job->spfkey[0] != '\0' && r->result != GG_SPF_TEMPERROR && r->status == GG_OK)
 		gg_spfcache_put(job->ck->spfcache, job->spfkey, (uint64_t)time(NULL), r->result,
 				r->domain, text, r->received_spf);
+	else
+		no_cache(job);
 	job_done(job);
 }
 
@@ -283,10 +336,14 @@ static void on_spf_cached(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	e = gg_spfcache_get(job->ck->spfcache, job->spfkey, 0);
-	if (e != NULL)
+	if (e != NULL) {
+		uint64_t now = (uint64_t)time(NULL);
 		keep_spf(job, (enum gg_spf_result)e->result, e->domain, e->text, e->received);
-	else
+		expire_by(job, now_ms() + (e->expires > now ? e->expires - now : 0) * 1000);
+	} else {
+		no_cache(job);
 		gg_score_add(&job->score, "spf:error(cache)", 0, NULL);
+	}
 	job_done(job);
 }
 
@@ -321,10 +378,15 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 	job->ck = ck;
 	job->cb = cb;
 	job->arg = arg;
+	ck->started++;
 	job->pending = 1;	/* our own, dropped at the end of this function */
 	gg_score_init(&job->score);
+	job->expires_ms = UINT64_MAX;
+	if (ck->results != NULL)
+		job->rkeylen = gg_checkcache_key(job->rkey, req);
 	ck->refs++;
 	if (gg_addr_parse(req->client_address, &addr) != GG_OK) {
+		no_cache(job);
 		gg_score_add(&job->score, "checks:bad-client-address", 0, NULL);
 	} else {
 		if (ck->dns != NULL) {
@@ -339,6 +401,7 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 			job->pending++;
 			if (gg_dnscheck_start(ck->dns, &in, on_dns, job, &job->dreq) != GG_OK) {
 				job->pending--;
+				no_cache(job);
 				gg_score_add(&job->score, "dns:error(no-memory)", 0, NULL);
 			}
 		}
@@ -355,11 +418,13 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 				if (event_base_once(ck->base, -1, EV_TIMEOUT, on_spf_cached, job,
 						    &now0) != 0) {
 					job->pending--;
+					no_cache(job);
 					gg_score_add(&job->score, "spf:error", 0, NULL);
 				}
 			} else if (gg_spf_check(ck->spf, &addr, req->helo_name, req->sender, on_spf,
 						job) != GG_OK) {
 				job->pending--;
+				no_cache(job);
 				gg_score_add(&job->score, "spf:error", 0, NULL);
 			}
 		}
@@ -377,6 +442,40 @@ enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *re
 		return GG_ENOMEM;
 	}
 	return GG_OK;
+}
+
+/* gg_checks_cached - a recent complete result for the same inputs */
+int gg_checks_cached(struct gg_checks *ck, const struct gg_request *req, struct gg_score *out)
+{
+	char key[GG_CHECKCACHE_KEY_MAX];
+	size_t len;
+
+	if (ck == NULL || ck->results == NULL || (len = gg_checkcache_key(key, req)) == 0)
+		return 0;
+	return gg_checkcache_get(ck->results, key, len, now_ms(), out);
+}
+
+/* gg_checks_stats - counters for the statistics line */
+void gg_checks_stats(const struct gg_checks *ck, struct gg_checks_stats *out)
+{
+	struct gg_checkcache_stats rs;
+	struct gg_dnscache_stats ds;
+
+	memset(out, 0, sizeof(*out));
+	if (ck == NULL)
+		return;
+	out->started = ck->started;
+	gg_checkcache_stats(ck->results, &rs);
+	out->result_hits = rs.hits;
+	out->result_misses = rs.misses;
+	out->result_entries = rs.entries;
+	if (ck->dns != NULL) {
+		gg_dnscache_stats(gg_dnscheck_cache(ck->dns), &ds);
+		out->dns_hits = ds.hits;
+		out->dns_joined = ds.joined;
+		out->dns_misses = ds.misses;
+		out->dns_entries = ds.entries;
+	}
 }
 
 /* gg_checks_cancel - the callback will not run */
@@ -400,6 +499,11 @@ static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
 	struct gg_lists *sets[3] = { ck->dnsbl, ck->dnswl, ck->rhsbl };
 
 	(void)rep;
+	/* Remembered results may count a list that is now dead, or miss one that recovered. */
+	for (size_t s = 0; s < GG_ARRAY_LEN(sets); s++)
+		for (size_t i = 0; i < sets[s]->n; i++)
+			if (sets[s]->v[i].state_changed)
+				gg_checkcache_flush(ck->results);
 	for (size_t s = 0; s < GG_ARRAY_LEN(sets) && ck->probe_log != NULL; s++) {
 		const struct gg_lists *ls = sets[s];
 		for (size_t i = 0; i < ls->n; i++) {

@@ -46,6 +46,24 @@ int gg_checks_enabled(const struct gg_checks *ck);
 /* Start the checks for one request (the request is copied). */
 enum gg_status gg_checks_start(struct gg_checks *ck, const struct gg_request *req,
 			       gg_checks_cb cb, void *arg, struct gg_checks_job **job);
+/*
+ * The fast path: if the same inputs (client address and names, HELO,
+ * sender domain) were checked recently and nothing behind that result has
+ * expired, copy it into *out and return 1, without starting anything.
+ * Otherwise 0: run gg_checks_start().  Results with DNS failures,
+ * timeouts or SPF temperrors are never remembered.
+ */
+int gg_checks_cached(struct gg_checks *ck, const struct gg_request *req, struct gg_score *out);
+
+struct gg_checks_stats {
+	unsigned long started;		/* requests that went through the checks */
+	unsigned long result_hits;	/* requests answered from remembered results */
+	unsigned long result_misses;
+	size_t result_entries;
+	unsigned long dns_hits, dns_joined, dns_misses;	/* DNS answer cache */
+	size_t dns_entries;
+};
+void gg_checks_stats(const struct gg_checks *ck, struct gg_checks_stats *out);
 /* The caller lost interest: the callback will not run. */
 void gg_checks_cancel(struct gg_checks_job *job);
 /* Drop the caller's reference; freed when no job is left. */

@@ -13,7 +13,10 @@
  * complete request that no static whitelist decides first goes through
  * gg_checks_start(); its connection reads no further request until the
  * answer is out (Postfix sends one at a time anyway), so answers keep
- * their order.  The score then joins the request in the batch.
+ * their order.  The score then joins the request in the batch.  A request
+ * whose inputs were checked recently takes the remembered score at once
+ * (gg_checks_cached()) and is decided in the same turn, like one without
+ * checks.
  *
  * Group commit: a complete request joins the daemon's batch; after every
  * socket that was ready in this turn of the loop has been read, one event
@@ -201,7 +204,8 @@ static void batch_add(struct conn *c, const struct gg_request *req, const struct
 		b->req[i] = *req;
 		b->req[i].score = NULL;
 		if (score != NULL) {
-			b->score[i] = *score;
+			if (score != &b->score[i])
+				b->score[i] = *score;
 			b->req[i].score = &b->score[i];
 		}
 	}
@@ -241,6 +245,12 @@ static void enqueue(struct conn *c)
 	}
 	if (!refused && gg_checks_enabled(pd->checks) &&
 	    gg_engine_needs_checks(&pd->engine, &pr->req)) {
+		/* The same client, HELO and sender domain checked recently: decide this turn. */
+		struct gg_score *slot = &pd->batch->score[pd->batch->n];
+		if (gg_checks_cached(pd->checks, &pr->req, slot)) {
+			batch_add(c, &pr->req, slot);
+			return;
+		}
 		c->pending = pr->req;
 		if (gg_checks_start(pd->checks, &c->pending, on_checked, c, &c->job) == GG_OK) {
 			c->busy = 1;

@@ -191,6 +191,14 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 		    "corrupt_records=%lu", pd->nconns, pd->refused_conns, s->requests, s->accepted,
 		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
 		    s->corrupt_records);
+	if (gg_checks_enabled(pd->checks)) {
+		struct gg_checks_stats cs;
+		gg_checks_stats(pd->checks, &cs);
+		gg_log_info(&pd->log, "check statistics: checked=%lu remembered=%lu results_kept=%zu "
+			    "dns_cache_hits=%lu dns_shared=%lu dns_queries=%lu dns_answers_kept=%zu",
+			    cs.started, cs.result_hits, cs.result_entries, cs.dns_hits,
+			    cs.dns_joined, cs.dns_misses, cs.dns_entries);
+	}
 }
 
 /* on_stop_deadline - SIGTERM grace period is over */

@@ -6,7 +6,8 @@
 # Everything NSD writes (config, zone list, xfrd state, pid file, log) goes
 # under DIR, which is created if missing.  NSD runs as the calling user
 # (username "", chroot ""), with one server process and no remote control.
-# The zones are tests/dns/zones/<zone>.zone; each is checked with
+# The zones are tests/dns/zones/<zone>.zone, or $GG_DNS_ZONES/<zone>.zone
+# when a test serves zones of its own; each is checked with
 # nsd-checkzone first.  Exit status: 0 started (NSD answers), 1 failure
 # (message on stderr), 77 nsd not installed.  Stop it with
 # `. tests/dns/lib.sh; dns_stop PID` (it is not the caller's child).
@@ -18,7 +19,7 @@ fi
 DIR=$1
 PORT=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-ZONES=$HERE/zones
+ZONES=${GG_DNS_ZONES:-$HERE/zones}
 
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
 CHECKZONE=$(command -v nsd-checkzone || echo /usr/sbin/nsd-checkzone)

@@ -490,6 +490,34 @@ def case(d, label, client, helo, sender, action, reasons, score=None, txt=None, 
                                 (sorted(lnames), sorted(c["name"] for c in j["checks"])))
     report(not problems, "%s: the log line has action=%s score= reasons=" % (what, action),
            "; ".join(problems))
+
+    # --- the same request again: answered from the remembered outcome (or,
+    # after a DNS failure, checked again), with the same action and reasons
+    if min_time is None and m is not None:
+        try:
+            c = tp.Conn(d.port, timeout=DNS_TIMEOUT * 3 + 10)
+            ans2 = c.ask(policy_request(client, helo, sender, rcpt, client_name, reverse_name))
+            c.close()
+        except OSError as e:
+            ans2 = None
+            note("connect/ask failed:", e)
+        lines = []
+
+        def seen2():
+            nonlocal lines
+            lines = list(rx.finditer(d.logtext()))
+            return len(lines) >= 2
+        wait_for(seen2, 3)
+        problems = []
+        if not answer_matches(action, ans2, score):
+            problems.append("answer %r" % ans2)
+        if len(lines) < 2:
+            problems.append("no second log line")
+        elif (lines[-1].group(1), lines[-1].group(3), sorted(n for n, _ in parse_reasons(lines[-1].group(4) or ""))) != \
+                (m.group(1), m.group(3), sorted(n for n, _ in parse_reasons(m.group(4) or ""))):
+            problems.append("second log line %r differs from the first %r" % (lines[-1].group(0), m.group(0)))
+        report(not problems, "%s: asked again, the same action, score and reasons" % what,
+               "; ".join(problems))
     return j, ans
 
 
