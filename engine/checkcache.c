@@ -182,7 +182,7 @@ int gg_checkcache_get(struct gg_checkcache *c, const char *key, size_t keylen, u
 	out->spf_pass = e->spf_pass;
 	p = strings(e) + e->keylen + 1;
 	p = copy_str(out->spf_domain, sizeof(out->spf_domain), p);
-	p = copy_str(out->received_spf, sizeof(out->received_spf), p);
+	p = copy_str(out->spf_result, sizeof(out->spf_result), p);
 	for (unsigned i = 0; i < e->n; i++) {
 		out->r[i].weight = e->w[i];
 		p = copy_str(out->r[i].name, sizeof(out->r[i].name), p);
@@ -213,7 +213,7 @@ void gg_checkcache_put(struct gg_checkcache *c, const char *key, size_t keylen,
 	if (n > GG_SCORE_MAX_REASONS)
 		n = GG_SCORE_MAX_REASONS;
 	size = sizeof(*e) + n * sizeof(double) + keylen + 1 + strlen(s->spf_domain) + 1 +
-	    strlen(s->received_spf) + 1;
+	    strlen(s->spf_result) + 1;
 	for (i = 0; i < n; i++)
 		size += strlen(s->r[i].name) + 1 + strlen(s->r[i].txt) + 1;
 	if ((e = malloc(size)) == NULL)
@@ -232,7 +232,7 @@ void gg_checkcache_put(struct gg_checkcache *c, const char *key, size_t keylen,
 	p[keylen] = '\0';
 	p += keylen + 1;
 	p = put_str(p, s->spf_domain);
-	p = put_str(p, s->received_spf);
+	p = put_str(p, s->spf_result);
 	for (i = 0; i < n; i++) {
 		p = put_str(p, s->r[i].name);
 		p = put_str(p, s->r[i].txt);

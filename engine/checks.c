@@ -52,7 +52,7 @@ struct gg_checks_job {
 	/* The SPF outcome waits here so it is always the last reason. */
 	int have_spf;
 	enum gg_spf_result spf;
-	char spf_domain[256], spf_text[200], spf_received[512];
+	char spf_domain[256], spf_text[200];
 	struct gg_score score;
 };
 
@@ -289,13 +289,12 @@ static void on_dns(const struct gg_dnscheck_result *res, void *arg)
 
 /* keep_spf - hold an SPF outcome until the job completes */
 static void keep_spf(struct gg_checks_job *job, enum gg_spf_result result, const char *domain,
-		     const char *text, const char *received)
+		     const char *text)
 {
 	job->have_spf = 1;
 	job->spf = result;
 	(void)gg_strcpy(job->spf_domain, sizeof(job->spf_domain), domain ? domain : "");
 	(void)gg_strcpy(job->spf_text, sizeof(job->spf_text), text ? text : "");
-	(void)gg_strcpy(job->spf_received, sizeof(job->spf_received), received ? received : "");
 }
 
 /* spf_result - the SPF outcome into the job's score, after the DNS reasons */
@@ -305,11 +304,12 @@ static void spf_result(struct gg_checks_job *job)
 
 	snprintf(name, sizeof(name), "spf:%s", gg_spf_result_str(job->spf));
 	gg_score_add(&job->score, name, job->ck->spfw.w[job->spf], job->spf_text);
+	(void)gg_strcpy(job->score.spf_result, sizeof(job->score.spf_result),
+			gg_spf_result_str(job->spf));
 	if (job->spf == GG_SPF_PASS && job->spf_domain[0] != '\0') {
 		job->score.spf_pass = 1;
 		(void)gg_strcpy(job->score.spf_domain, sizeof(job->score.spf_domain), job->spf_domain);
 	}
-	(void)gg_strcpy(job->score.received_spf, sizeof(job->score.received_spf), job->spf_received);
 }
 
 static void on_spf(const struct gg_spf_reply *r, void *arg)
@@ -317,11 +317,11 @@ static void on_spf(const struct gg_spf_reply *r, void *arg)
 	struct gg_checks_job *job = arg;
 	const char *text = r->explanation ? r->explanation : r->comment;
 
-	keep_spf(job, r->result, r->domain, text, r->received_spf);
+	keep_spf(job, r->result, r->domain, text);
 	/* Remember definite answers; a temporary error must be asked again. */
 	if (job->spfkey[0] != '\0' && r->result != GG_SPF_TEMPERROR && r->status == GG_OK)
 		gg_spfcache_put(job->ck->spfcache, job->spfkey, (uint64_t)time(NULL), r->result,
-				r->domain, text, r->received_spf);
+				r->domain, text);
 	else
 		no_cache(job);
 	job_done(job);
@@ -338,7 +338,7 @@ static void on_spf_cached(evutil_socket_t fd, short what, void *arg)
 	e = gg_spfcache_get(job->ck->spfcache, job->spfkey, 0);
 	if (e != NULL) {
 		uint64_t now = (uint64_t)time(NULL);
-		keep_spf(job, (enum gg_spf_result)e->result, e->domain, e->text, e->received);
+		keep_spf(job, (enum gg_spf_result)e->result, e->domain, e->text);
 		expire_by(job, now_ms() + (e->expires > now ? e->expires - now : 0) * 1000);
 	} else {
 		no_cache(job);

@@ -134,6 +134,8 @@ static const struct setting settings[] = {
 	  0, 0, OFF(spf_weights), NULL, "Weight of each SPF result" },
 	{ "spf_workers", CT_INT, "4", 1, 64, OFF(spf_workers), NULL,
 	  "SPF worker threads (libspf2 is synchronous)" },
+	{ "spf_header", CT_BOOL, "yes", 0, 0, OFF(spf_header), NULL,
+	  "Answer a DATA-stage policy request with PREPEND Received-SPF (needs spf_check)" },
 	{ "greylist_key_spf_domain", CT_BOOL, "yes", 0, 0, OFF(greylist_key_spf_domain), NULL,
 	  "When SPF passes, key the triplet by the SPF domain instead of the client network" },
 	{ "greylist_threshold", CT_DOUBLE, "0", -1000, 1000, OFF(greylist_threshold), NULL,

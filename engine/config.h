@@ -78,6 +78,7 @@ struct gg_config {
 	double helo_unresolvable_weight;
 	char *helo_own_names;
 	int spf_check;
+	int spf_header;		/* Received-SPF at the DATA stage */
 	char *spf_weights;
 	long spf_workers;
 	int greylist_key_spf_domain;

@@ -229,7 +229,9 @@ static int prefilter(struct gg_engine *e, const struct gg_request *req, struct g
 	const struct gg_config *cfg = e->cfg;
 	const char *wl;
 
-	if (req->stage != GG_STAGE_RCPT) {
+	/* DATA is only of interest for its Received-SPF header (spf_header). */
+	if (req->stage != GG_STAGE_RCPT &&
+	    !(req->stage == GG_STAGE_DATA && cfg->spf_check && cfg->spf_header)) {
 		v->reason = "not-rcpt-stage";
 		(void)gg_strcpy(v->detail, sizeof(v->detail), req->protocol_state);
 		return 0;
@@ -249,7 +251,7 @@ static int prefilter(struct gg_engine *e, const struct gg_request *req, struct g
 		(void)gg_strcpy(v->detail, sizeof(v->detail), wl);
 		return 0;
 	}
-	if (req->recipient[0] == '\0') {
+	if (req->recipient[0] == '\0' && req->stage == GG_STAGE_RCPT) {
 		v->reason = "no-recipient";
 		return 0;
 	}
@@ -285,6 +287,15 @@ static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_
 		if (strncmp(v->reason, "whitelist-", 10) == 0)
 			e->stats.whitelisted++;
 		verdict_accept(e, v, v->reason, NULL);
+		return 0;
+	}
+	if (req->stage == GG_STAGE_DATA) {
+		/* The RCPT stage decided; the DATA stage adds the SPF header. */
+		if (sc != NULL)
+			(void)gg_score_received_spf(sc, req->client_address, req->sender,
+						    req->helo_name, cfg->myhostname, v->header,
+						    sizeof(v->header));
+		verdict_accept(e, v, "data-stage", NULL);
 		return 0;
 	}
 	if (sc != NULL && !score_band(e, sc, v))

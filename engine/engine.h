@@ -45,7 +45,7 @@ struct gg_verdict {
 	double score;
 	char reasons[400];	/* "dnsbl:bl.test(3),rdns:missing(1.5)" */
 	char text[512];		/* reply text ("4.7.1 Greylisted ...") for refusals */
-	char header[512];	/* "X-Greylist: ..." to add, or "" */
+	char header[1024];	/* "X-Greylist: ..." or "Received-SPF: ..." to add, or "" */
 	char key[GG_KEY_MAX];	/* the triplet key used, or "" */
 	/* Engine-internal: */
 	char ckey[GG_KEY_MAX];	/* the client key */

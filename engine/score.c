@@ -14,7 +14,7 @@ void gg_score_init(struct gg_score *s)
 	s->n = 0;
 	s->spf_pass = 0;
 	s->spf_domain[0] = '\0';
-	s->received_spf[0] = '\0';
+	s->spf_result[0] = '\0';
 }
 
 /* gg_score_add - one more reason; beyond the array the weight still counts */
@@ -94,4 +94,86 @@ char *gg_score_reject_text(const struct gg_score *s, char *buf, size_t size)
 	if (pos > 0 && buf[pos - 1] == ';')
 		buf[--pos] = '\0';
 	return buf;
+}
+
+/* header_value - a value as a token, or quoted when it holds anything else */
+static void header_value(char *dst, size_t size, const char *v)
+{
+	size_t i, o = 0;
+	int plain = v[0] != '\0';
+
+	for (i = 0; v[i] && plain; i++)
+		plain = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || strchr(".-_+@:[]", v[i]) != NULL;
+	if (plain && strlen(v) < size) {
+		(void)gg_strcpy(dst, size, v);
+		return;
+	}
+	/* Quoted string: no control characters, quotes and backslashes escaped. */
+	if (size < 3) {
+		dst[0] = '\0';
+		return;
+	}
+	dst[o++] = '"';
+	for (i = 0; v[i] && o + 3 < size; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c < 0x20 || c >= 0x7f)
+			c = '?';
+		if (c == '"' || c == '\\')
+			dst[o++] = '\\';
+		dst[o++] = (char)c;
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+}
+
+/* gg_score_received_spf - RFC 7208 section 9.1, for this message */
+int gg_score_received_spf(const struct gg_score *s, const char *client_ip, const char *sender,
+			  const char *helo, const char *receiver, char *buf, size_t size)
+{
+	const char *r = s->spf_result;
+	/* Each part bounded, so the whole header always fits 1 KB untruncated. */
+	char who[140], ip[64], from[140], hl[140], rcv[140], comment[320];
+	int mailfrom = sender[0] != '\0';
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	if (r[0] == '\0')
+		return 0;
+	/* The identity checked: MAIL FROM, or postmaster@HELO for the null sender. */
+	if (mailfrom)
+		gg_sanitize(who, sizeof(who), sender, strlen(sender), 128);
+	else
+		snprintf(who, sizeof(who), "postmaster@%.120s", helo);
+	gg_sanitize(ip, sizeof(ip), client_ip, strlen(client_ip), 50);
+	if (strcmp(r, "pass") == 0)
+		snprintf(comment, sizeof(comment), "domain of %s designates %s as permitted sender", who, ip);
+	else if (strcmp(r, "fail") == 0)
+		snprintf(comment, sizeof(comment), "domain of %s does not designate %s as permitted sender",
+			 who, ip);
+	else if (strcmp(r, "softfail") == 0)
+		snprintf(comment, sizeof(comment), "domain of transitioning %s does not designate %s as "
+			 "permitted sender", who, ip);
+	else if (strcmp(r, "neutral") == 0)
+		snprintf(comment, sizeof(comment), "%s is neither permitted nor denied by domain of %s",
+			 ip, who);
+	else if (strcmp(r, "none") == 0)
+		snprintf(comment, sizeof(comment), "domain of %s does not designate permitted sender hosts",
+			 who);
+	else if (strcmp(r, "temperror") == 0)
+		snprintf(comment, sizeof(comment), "temporary error looking up the SPF record of %s", who);
+	else
+		snprintf(comment, sizeof(comment), "permanent error in the SPF record of %s", who);
+	/* A comment may not hold unbalanced parentheses. */
+	for (char *p = comment; *p; p++)
+		if (*p == '(' || *p == ')' || *p == '\\')
+			*p = ' ';
+	header_value(from, sizeof(from), mailfrom ? sender : "");
+	header_value(hl, sizeof(hl), helo);
+	header_value(rcv, sizeof(rcv), receiver);
+	snprintf(buf, size, "Received-SPF: %s (%s: %s) client-ip=%s; envelope-from=%s; helo=%s; "
+		 "receiver=%s; identity=%s;", r, rcv, comment, ip, from, hl, rcv,
+		 mailfrom ? "mailfrom" : "helo");
+	return 1;
 }

@@ -11,7 +11,7 @@
  *   otherwise                    accept at once
  *
  * A struct gg_score also carries the SPF outcome, which the engine uses
- * for pool-aware keying.  Fixed size, no allocation.
+ * for pool-aware keying and the Received-SPF header.  Fixed size, no allocation.
  */
 #ifndef GG_SCORE_H
 #define GG_SCORE_H
@@ -36,7 +36,7 @@ struct gg_score {
 	struct gg_reason r[GG_SCORE_MAX_REASONS];
 	int spf_pass;			/* SPF passed for spf_domain */
 	char spf_domain[256];
-	char received_spf[512];		/* header value, "" if SPF was not run */
+	char spf_result[16];		/* "pass", "fail", ... or "" if SPF was not run */
 };
 
 void gg_score_init(struct gg_score *s);
@@ -49,5 +49,14 @@ const char *gg_score_band_str(enum gg_band b);
 char *gg_score_reasons(const struct gg_score *s, char *buf, size_t size);
 /* Reasons with their TXT texts, for a reject reply; returns buf. */
 char *gg_score_reject_text(const struct gg_score *s, char *buf, size_t size);
+/*
+ * The Received-SPF header (RFC 7208 section 9.1) for this message: the
+ * SPF result of the score with this message's own sender, client address
+ * and HELO, "receiver" being our host name.  "Received-SPF: pass (...)
+ * client-ip=...; envelope-from=...; helo=...; receiver=...; identity=...",
+ * or "" (returns 0) when SPF was not run.  Returns 1 when written.
+ */
+int gg_score_received_spf(const struct gg_score *s, const char *client_ip, const char *sender,
+			  const char *helo, const char *receiver, char *buf, size_t size);
 
 #endif

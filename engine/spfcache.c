@@ -93,7 +93,7 @@ static void unlink_entry(struct gg_spfcache *c, struct gg_spfcache_entry *old)
 }
 
 void gg_spfcache_put(struct gg_spfcache *c, const char *key, uint64_t now, int result,
-		     const char *domain, const char *text, const char *received)
+		     const char *domain, const char *text)
 {
 	struct gg_spfcache_entry *e;
 	size_t b;
@@ -118,5 +118,4 @@ void gg_spfcache_put(struct gg_spfcache *c, const char *key, uint64_t now, int r
 	e->result = result;
 	(void)gg_strcpy(e->domain, sizeof(e->domain), domain ? domain : "");
 	(void)gg_strcpy(e->text, sizeof(e->text), text ? text : "");
-	(void)gg_strcpy(e->received, sizeof(e->received), received ? received : "");
 }

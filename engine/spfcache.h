@@ -4,8 +4,7 @@
  *
  * Keyed by (client address, sender domain, HELO): the local part does not
  * change an SPF result unless a record uses the %{l}/%{s} macros, which
- * almost none do (the cached Received-SPF text names the first sender
- * seen).  Entries live GG_SPFCACHE_TTL
+ * almost none do).  Entries live GG_SPFCACHE_TTL
  * seconds and the table holds at most `max` of them, the oldest replaced
  * first.  temperror results are never stored.  One cache per event loop;
  * no locking.
@@ -27,7 +26,6 @@ struct gg_spfcache_entry {
 	int result;			/* enum gg_spf_result */
 	char domain[256];
 	char text[200];			/* explanation or comment */
-	char received[512];
 	struct gg_spfcache_entry *next;	/* hash chain */
 	int used;
 };
@@ -42,6 +40,6 @@ const struct gg_spfcache_entry *gg_spfcache_get(struct gg_spfcache *c, const cha
 						uint64_t now);
 /* Remember a result (replacing the oldest entry when full). */
 void gg_spfcache_put(struct gg_spfcache *c, const char *key, uint64_t now, int result,
-		     const char *domain, const char *text, const char *received);
+		     const char *domain, const char *text);
 
 #endif

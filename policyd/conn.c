@@ -265,7 +265,7 @@ static void enqueue(struct conn *c)
 /* render - the policy protocol answer for a verdict */
 static int render(struct conn *c, const struct gg_request *req, const struct gg_verdict *v)
 {
-	char buf[700];
+	char buf[1100];
 	int n;
 
 	if (req->stage == GG_STAGE_RCPT || v->action != GG_ACTION_ACCEPT || v->db_error)
@@ -278,10 +278,17 @@ static int render(struct conn *c, const struct gg_request *req, const struct gg_
 		n = snprintf(buf, sizeof(buf), "action=REJECT %s\n\n", v->text);
 		break;
 	default:
-		/* One X-Greylist per message, however many recipients were delayed. */
+		/*
+		 * One X-Greylist (or X-Spam-Score) per message, however many
+		 * recipients were delayed; the DATA stage's Received-SPF comes once
+		 * anyway.
+		 */
 		if (v->header[0] != '\0' &&
-		    (req->instance[0] == '\0' || strcmp(c->header_instance, req->instance) != 0)) {
-			(void)gg_strcpy(c->header_instance, sizeof(c->header_instance), req->instance);
+		    (req->stage != GG_STAGE_RCPT || req->instance[0] == '\0' ||
+		     strcmp(c->header_instance, req->instance) != 0)) {
+			if (req->stage == GG_STAGE_RCPT)
+				(void)gg_strcpy(c->header_instance, sizeof(c->header_instance),
+						req->instance);
 			n = snprintf(buf, sizeof(buf), "action=PREPEND %s\n\n", v->header);
 		} else {
 			return send_bytes(c, DUNNO, sizeof(DUNNO) - 1);

@@ -430,6 +430,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: database error: %s\n", PROG, gg_store_error(store));
 	}
 	const struct gg_verdict *v = &x.verdict;
+	/* The header the daemon adds at the DATA stage (spf_header). */
+	char received[1024] = "";
+	if (req.score != NULL)
+		(void)gg_score_received_spf(&run.score, req.client_address, req.sender, req.helo_name,
+					    cfg->myhostname, received,
+					    sizeof(received));
 	if (json) {
 		printf("{\"client\":");
 		json_str(stdout, client);
@@ -463,7 +469,7 @@ int main(int argc, char **argv)
 		printf(",\"spf_domain\":");
 		json_str(stdout, req.score && run.score.spf_pass ? run.score.spf_domain : "");
 		printf(",\"received_spf\":");
-		json_str(stdout, req.score ? run.score.received_spf : "");
+		json_str(stdout, received + (received[0] ? strlen("Received-SPF: ") : 0));
 		printf(",\"committed\":%s}\n", commit ? "true" : "false");
 	} else {
 		printf("client %s helo <%s> from <%s> to <%s>\n", client, helo, sender, rcpt);
@@ -476,8 +482,8 @@ int main(int argc, char **argv)
 		printf("score %g (greylist >= %g, tag >= %g, reject >= %g)\n",
 		       req.score ? run.score.total : 0.0, cfg->greylist_threshold, cfg->tag_threshold,
 		       cfg->reject_threshold);
-		if (req.score && run.score.received_spf[0])
-			printf("Received-SPF: %s\n", run.score.received_spf);
+		if (received[0])
+			printf("%s\n", received);
 		if (v->key[0])
 			printf("triplet %s\n", v->key);
 		printf("action %s (%s%s%s%s)%s\n", gg_engine_action_str(v->action),

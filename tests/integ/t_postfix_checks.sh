@@ -20,7 +20,10 @@
 #  (d) the control: a sender whose domain has no SPF record, same two
 #      addresses, is greylisted again from the second /24;
 #  (e) the daemon's log lines carry score= and reasons=, and the stored
-#      triplet's client part is spf:split.spf.test.
+#      triplet's client part is spf:split.spf.test;
+#  (f) Postfix asks greygate at DATA too (smtpd_data_restrictions): the
+#      tagged and the pool's messages carry one Received-SPF: header with
+#      their own sender, client and HELO.
 # Skipped (77) without nsd, postfix, swaks, root or the build.
 
 set -u
@@ -146,7 +149,9 @@ check_match "the start-up probe marks dead.test DEAD" 'DNS list dead\.test is DE
     "$(grep 'dead.test' "$GG_POLICYD_LOG" | head -n 1)"
 
 # ------------------------------------------------------------ Postfix
-if ! pf_start "$RUN/pf" "$SMTP" "$POLICY"; then
+# greygate at the DATA stage too, for its Received-SPF header (spf_header).
+if ! pf_start "$RUN/pf" "$SMTP" "$POLICY" \
+    "smtpd_data_restrictions=check_policy_service { inet:127.0.0.1:$POLICY, timeout=10s, default_action=DUNNO }"; then
     fail "Postfix starts" "see stderr"
     report_logs
     gg_done
@@ -190,6 +195,10 @@ else
     check_eq "the delivered message has one X-Spam-Score: header" 1 "$(count_header "$f" X-Spam-Score)"
     check_match "X-Spam-Score carries the score and reasons" \
         '^X-Spam-Score: 8 \(.*dnsbl:bl\.test\(6\).*\)' "$(grep -m1 '^X-Spam-Score:' "$f")"
+    check_eq "the tagged message has one Received-SPF: header (DATA stage)" 1 "$(count_header "$f" Received-SPF)"
+    check_eq "Received-SPF: none, for this message's sender and client" \
+        'Received-SPF: none (mx.greygate.test: domain of tagged@none.spf.test does not designate permitted sender hosts) client-ip=192.0.2.67; envelope-from=tagged@none.spf.test; helo=mail.example.test; receiver=mx.greygate.test; identity=mailfrom;' \
+        "$(grep -m1 '^Received-SPF:' "$f")"
 fi
 check_match "the log line: action=tag with score= and reasons=" \
     'action=tag reason=score score=8 reasons=' "$(log_line tagged@none.spf.test tag@example.test)"
@@ -227,6 +236,9 @@ if [ -z "$f" ]; then
     fail "SPF pool: the retried message is delivered" "nothing in $MAIL"
 else
     check_eq "SPF pool: the delivered copy has one X-Greylist header" 1 "$(count_header "$f" X-Greylist)"
+    check_eq "SPF pool: the delivered copy says Received-SPF: pass for the retrying client" \
+        'Received-SPF: pass (mx.greygate.test: domain of pool@split.spf.test designates 198.51.100.20 as permitted sender) client-ip=198.51.100.20; envelope-from=pool@split.spf.test; helo=mx2.example.test; receiver=mx.greygate.test; identity=mailfrom;' \
+        "$(grep -m1 '^Received-SPF:' "$f")"
 fi
 r=$(SWAKS_XNAME=mx2.example.test SWAKS_XHELO=mx2.example.test \
     swaks_reply "$SMTP" 198.51.100.20 "$C_FROM" "$C_TO" --helo mx2.example.test --header "X-Test-Id: control")

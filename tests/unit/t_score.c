@@ -98,6 +98,64 @@ static void test_reason_overflow(void **state)
 	assert_true(strlen(buf) < sizeof(buf));
 }
 
+static void test_received_spf(void **state)
+{
+	struct gg_score s;
+	char buf[1024], longs[400], longh[300];
+	static const char *const results[] = { "pass", "fail", "softfail", "neutral", "none",
+					       "temperror", "permerror" };
+
+	(void)state;
+	gg_score_init(&s);
+	assert_int_equal(gg_score_received_spf(&s, "192.0.2.1", "a@b.example", "mx.b.example",
+					       "mx.here.example", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	(void)gg_strcpy(s.spf_result, sizeof(s.spf_result), "pass");
+	assert_int_equal(gg_score_received_spf(&s, "192.0.2.1", "alice@spf.example", "mx.spf.example",
+					       "mx.here.example", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "Received-SPF: pass (mx.here.example: domain of alice@spf.example "
+			    "designates 192.0.2.1 as permitted sender) client-ip=192.0.2.1; "
+			    "envelope-from=alice@spf.example; helo=mx.spf.example; "
+			    "receiver=mx.here.example; identity=mailfrom;");
+	/* The null sender: the HELO identity, an empty envelope-from. */
+	(void)gg_strcpy(s.spf_result, sizeof(s.spf_result), "fail");
+	gg_score_received_spf(&s, "2001:db8::1", "", "mx.spf.example", "mx.here.example", buf,
+			      sizeof(buf));
+	tu_assert_contains(buf, "Received-SPF: fail (mx.here.example: domain of "
+			   "postmaster@mx.spf.example does not designate 2001:db8::1 as permitted sender)");
+	tu_assert_contains(buf, "envelope-from=\"\"; helo=mx.spf.example;");
+	tu_assert_contains(buf, "identity=helo;");
+	/* Every result has its own phrase and the result word first. */
+	for (size_t i = 0; i < GG_ARRAY_LEN(results); i++) {
+		char want[40];
+		(void)gg_strcpy(s.spf_result, sizeof(s.spf_result), results[i]);
+		gg_score_received_spf(&s, "192.0.2.1", "a@b.example", "h.example", "r.example", buf,
+				      sizeof(buf));
+		snprintf(want, sizeof(want), "Received-SPF: %s (r.example: ", results[i]);
+		assert_memory_equal(buf, want, strlen(want));
+	}
+	/* Odd characters are quoted, never break the header. */
+	(void)gg_strcpy(s.spf_result, sizeof(s.spf_result), "neutral");
+	gg_score_received_spf(&s, "192.0.2.1", "\"we;ird\"(x)@b.example", "h\r\nX: y", "r.example",
+			      buf, sizeof(buf));
+	assert_null(strchr(buf, '\r'));
+	assert_null(strchr(buf, '\n'));
+	tu_assert_contains(buf, "envelope-from=\"\\\"we;ird\\\"(x)@b.example\";");
+	tu_assert_contains(buf, "helo=\"h??X: y\";");
+	/* Longest inputs: bounded, the quoted values closed, the header complete. */
+	memset(longs, 'a', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	longs[100] = '@';
+	longs[150] = ' ';
+	memset(longh, 'h', sizeof(longh) - 1);
+	longh[sizeof(longh) - 1] = '\0';
+	gg_score_received_spf(&s, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", longs, longh, longh, buf,
+			      sizeof(buf));
+	assert_true(strlen(buf) < sizeof(buf) - 1);
+	assert_int_equal(buf[strlen(buf) - 1], ';');
+	tu_assert_contains(buf, "identity=mailfrom;");
+}
+
 /* Engine fixture: a real store in a temporary directory. */
 struct fx {
 	char *dir;
@@ -241,6 +299,57 @@ static void test_spf_pool_key(void **state)
 	assert_string_equal(v.key, "t/198.51.100.0/24/c@pool.example/bob@rcpt.example");
 }
 
+static void test_data_stage_header(void **state)
+{
+	struct fx *f = *state;
+	struct gg_score s;
+	struct gg_request r;
+	struct gg_verdict v;
+	char err[256];
+
+	gg_score_init(&s);
+	gg_score_add(&s, "dnsbl:bl.test", 20, "Listed");	/* would reject at RCPT */
+	(void)gg_strcpy(s.spf_result, sizeof(s.spf_result), "softfail");
+	request(&r, "192.0.2.1", "a@soft.example", &s);
+	(void)gg_request_set(&r, GG_RF_PROTOCOL_STATE, "DATA", 4);
+	r.recipient[0] = '\0';
+	(void)gg_request_set(&r, GG_RF_HELO_NAME, "mx.soft.example", 15);
+	/* SPF off: DATA is not our business. */
+	assert_int_equal(gg_engine_needs_checks(&f->e, &r), 0);
+	gg_engine_eval(&f->e, &r, T0, &v);
+	assert_int_equal(v.action, GG_ACTION_ACCEPT);
+	assert_string_equal(v.reason, "not-rcpt-stage");
+	assert_string_equal(v.header, "");
+	/* SPF on: the checks run, and the answer is the header, never a rejection. */
+	assert_int_equal(gg_config_set(f->cfg, "spf_check", "yes", "t", err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_set(f->cfg, "myhostname", "mx.here.example", "t", err, sizeof(err)),
+			 GG_OK);
+	assert_int_equal(gg_engine_needs_checks(&f->e, &r), 1);
+	gg_engine_eval(&f->e, &r, T0, &v);
+	assert_int_equal(v.action, GG_ACTION_ACCEPT);
+	assert_string_equal(v.reason, "data-stage");
+	tu_assert_contains(v.header, "Received-SPF: softfail (mx.here.example: domain of transitioning "
+			   "a@soft.example does not designate 192.0.2.1 as permitted sender)");
+	tu_assert_contains(v.header, "envelope-from=a@soft.example; helo=mx.soft.example;");
+	assert_string_equal(v.key, "");
+	/* A whitelisted client gets no header. */
+	assert_int_equal(gg_config_set(f->cfg, "whitelist_clients", "192.0.2.0/24", "t", err,
+				       sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_finish(f->cfg, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_engine_needs_checks(&f->e, &r), 0);
+	gg_engine_eval(&f->e, &r, T0, &v);
+	assert_string_equal(v.reason, "whitelist-client");
+	assert_string_equal(v.header, "");
+	/* spf_header = no: DATA is ignored again. */
+	assert_int_equal(gg_config_set(f->cfg, "whitelist_clients", "", "t", err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_set(f->cfg, "spf_header", "no", "t", err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_config_finish(f->cfg, err, sizeof(err)), GG_OK);
+	assert_int_equal(gg_engine_needs_checks(&f->e, &r), 0);
+	gg_engine_eval(&f->e, &r, T0, &v);
+	assert_string_equal(v.reason, "not-rcpt-stage");
+	assert_string_equal(v.header, "");
+}
+
 static void test_threshold_order(void **state)
 {
 	struct gg_config *cfg = gg_config_new();
@@ -269,11 +378,14 @@ int main(void)
 		tu_add(&s, test_band, &band_rows[i], "band: %s", band_rows[i].label);
 	tu_add(&s, test_reasons_text, NULL, "reasons and reject text");
 	tu_add(&s, test_reason_overflow, NULL, "reason overflow and sanitising");
+	tu_add(&s, test_received_spf, NULL, "Received-SPF header for the message");
 	tu_add(&s, test_threshold_order, NULL, "threshold settings are checked");
 	tu_add_fixture(&s, test_engine_bands, fx_setup, fx_teardown, NULL, "engine: each band");
 	tu_add_fixture(&s, test_whitelist_beats_score, fx_setup, fx_teardown, NULL,
 		       "engine: static whitelist wins over any score");
 	tu_add_fixture(&s, test_spf_pool_key, fx_setup, fx_teardown, NULL,
 		       "engine: SPF pass keys the triplet on the domain");
+	tu_add_fixture(&s, test_data_stage_header, fx_setup, fx_teardown, NULL,
+		       "engine: DATA stage answers Received-SPF");
 	return tu_run(&s, "score");
 }
