@@ -662,14 +662,30 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 		if ((cfg->myhostname = strdup(host)) == NULL)
 			return GG_ENOMEM;
 	}
-	if ((st = gg_wlist_build(GG_WL_CLIENTS, cfg->whitelist_clients,
-				 where_of(cfg, "whitelist_clients"), &cfg->wl_clients, err, errsize)) != GG_OK)
-		return st;
-	if ((st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_senders,
-				 where_of(cfg, "whitelist_senders"), &cfg->wl_senders, err, errsize)) != GG_OK)
-		return st;
-	return gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_recipients,
-			      where_of(cfg, "whitelist_recipients"), &cfg->wl_recipients, err, errsize);
+	/* Built aside and swapped in, so finishing twice (or failing) leaks nothing. */
+	{
+		struct gg_wlist *c = NULL, *snd = NULL, *rcp = NULL;
+
+		if ((st = gg_wlist_build(GG_WL_CLIENTS, cfg->whitelist_clients,
+					 where_of(cfg, "whitelist_clients"), &c, err, errsize)) != GG_OK ||
+		    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_senders,
+					 where_of(cfg, "whitelist_senders"), &snd, err, errsize)) != GG_OK ||
+		    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_recipients,
+					 where_of(cfg, "whitelist_recipients"), &rcp, err,
+					 errsize)) != GG_OK) {
+			gg_wlist_free(c);
+			gg_wlist_free(snd);
+			gg_wlist_free(rcp);
+			return st;
+		}
+		gg_wlist_free(cfg->wl_clients);
+		gg_wlist_free(cfg->wl_senders);
+		gg_wlist_free(cfg->wl_recipients);
+		cfg->wl_clients = c;
+		cfg->wl_senders = snd;
+		cfg->wl_recipients = rcp;
+	}
+	return GG_OK;
 }
 
 /* format_value - current value of a setting as text */

@@ -283,7 +283,8 @@ static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_
 	memset(v, 0, offsetof(struct gg_verdict, text));
 	v->text[0] = v->header[0] = v->key[0] = v->ckey[0] = '\0';
 	e->stats.requests++;
-	if (!prefilter(e, req, &addr, v)) {
+	if (!(req->prefiltered && gg_addr_parse(req->client_address, &addr) == GG_OK) &&
+	    !prefilter(e, req, &addr, v)) {
 		if (strncmp(v->reason, "whitelist-", 10) == 0)
 			e->stats.whitelisted++;
 		verdict_accept(e, v, v->reason, NULL);

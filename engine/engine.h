@@ -68,6 +68,8 @@ void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_
 /*
  * Would the DNS/SPF checks matter for this request?  0 when stage, address
  * or a static whitelist already decide it, so a front end skips the checks.
+ * A front end that got 1 may set req->prefiltered, so the evaluation does
+ * not scan the whitelists a second time.
  */
 int gg_engine_needs_checks(struct gg_engine *e, const struct gg_request *req);
 /* Decide one request at time now (seconds since the epoch). */

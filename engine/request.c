@@ -17,6 +17,7 @@ void gg_request_init(struct gg_request *r)
 	r->seen = 0;
 	r->truncated = 0;
 	r->score = NULL;
+	r->prefiltered = 0;
 }
 
 static char *field(struct gg_request *r, enum gg_req_field f, size_t *size)

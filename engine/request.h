@@ -42,6 +42,9 @@ struct gg_request {
 	unsigned truncated;	/* bit per field that was cut to fit */
 	/* Results of the DNS/SPF checks, set by the front end; NULL: none were run. */
 	const struct gg_score *score;
+	/* gg_engine_needs_checks() said 1: stage, address and whitelists were
+	 * looked at already (set by the front end; 0 after gg_request_init()). */
+	int prefiltered;
 };
 
 /* Empty request. */

@@ -245,6 +245,7 @@ static void enqueue(struct conn *c)
 	}
 	if (!refused && gg_checks_enabled(pd->checks) &&
 	    gg_engine_needs_checks(&pd->engine, &pr->req)) {
+		pr->req.prefiltered = 1;
 		/* The same client, HELO and sender domain checked recently: decide this turn. */
 		struct gg_score *slot = &pd->batch->score[pd->batch->n];
 		if (gg_checks_cached(pd->checks, &pr->req, slot)) {

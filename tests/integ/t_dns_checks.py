@@ -438,14 +438,17 @@ def case(d, label, client, helo, sender, action, reasons, score=None, txt=None, 
                (what, action, j["score"], ",".join(names) or "-"), "; ".join(problems) + "; stderr: " + err.strip())
 
     # --- the daemon over a real socket
+    def ask_daemon():
+        try:
+            c = tp.Conn(d.port, timeout=DNS_TIMEOUT * 3 + 10)
+            a = c.ask(policy_request(client, helo, sender, rcpt, client_name, reverse_name))
+            c.close()
+            return a
+        except OSError as e:
+            note("connect/ask failed:", e)
+            return None
     t0 = time.time()
-    try:
-        c = tp.Conn(d.port, timeout=DNS_TIMEOUT * 3 + 10)
-        ans = c.ask(policy_request(client, helo, sender, rcpt, client_name, reverse_name))
-        c.close()
-    except OSError as e:
-        ans = None
-        note("connect/ask failed:", e)
+    ans = ask_daemon()
     took = time.time() - t0
     problems = []
     if not answer_matches(action, ans, score):
@@ -494,13 +497,7 @@ def case(d, label, client, helo, sender, action, reasons, score=None, txt=None, 
     # --- the same request again: answered from the remembered outcome (or,
     # after a DNS failure, checked again), with the same action and reasons
     if min_time is None and m is not None:
-        try:
-            c = tp.Conn(d.port, timeout=DNS_TIMEOUT * 3 + 10)
-            ans2 = c.ask(policy_request(client, helo, sender, rcpt, client_name, reverse_name))
-            c.close()
-        except OSError as e:
-            ans2 = None
-            note("connect/ask failed:", e)
+        ans2 = ask_daemon()
         lines = []
 
         def seen2():
