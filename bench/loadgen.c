@@ -68,6 +68,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hostport.h"
+
 #define REQ_MAX 2048		/* one request never exceeds this */
 #define IN_MAX 1024		/* a reply longer than this is an error */
 #define MAX_EVENTS 256
@@ -360,40 +362,10 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
 /* Parse HOST:PORT or [V6]:PORT (numeric only) into lg->addr. */
 static void parse_target(struct lg *lg, const char *arg)
 {
-    char host[INET6_ADDRSTRLEN + 2];
-    const char *port;
-    struct addrinfo hints, *res;
-    size_t n;
-    int err;
+    char err[160];
 
-    if (arg[0] == '[') {
-        const char *end = strchr(arg, ']');
-
-        if (!end || end[1] != ':')
-            fatal("-s %s: expected [ADDRESS]:PORT", arg);
-        n = (size_t) (end - arg - 1);
-        port = end + 2;
-        arg++;
-    } else {
-        const char *colon = strrchr(arg, ':');
-
-        if (!colon)
-            fatal("-s %s: expected HOST:PORT", arg);
-        n = (size_t) (colon - arg);
-        port = colon + 1;
-    }
-    if (n == 0 || n >= sizeof(host))
-        fatal("-s: bad address");
-    memcpy(host, arg, n);
-    host[n] = 0;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((err = getaddrinfo(host, port, &hints, &res)) != 0)
-        fatal("-s %s: %s (numeric address and port required)", arg, gai_strerror(err));
-    memcpy(&lg->addr, res->ai_addr, res->ai_addrlen);
-    lg->addrlen = res->ai_addrlen;
-    freeaddrinfo(res);
+    if (hostport_parse(arg, 0, &lg->addr, &lg->addrlen, err, sizeof(err)) != 0)
+        fatal("-s %s: %s", arg, err);
 }
 
 /* Fill the whitelisted-client pool with random addresses inside lg->cidr. */

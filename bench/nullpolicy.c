@@ -42,6 +42,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hostport.h"
+
 #define REPLY "action=DUNNO\n\n"
 #define REPLY_LEN (sizeof(REPLY) - 1)
 #define REPLY_COPIES 256
@@ -80,46 +82,21 @@ static void fatal(const char *fmt, ...)
 /* Open, bind and listen on HOST:PORT or [V6]:PORT (numeric only). */
 static int listen_on(const char *arg)
 {
-    char host[64];
-    const char *port;
-    struct addrinfo hints, *res;
-    size_t n;
-    int fd, err, one = 1;
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char err[160];
+    int fd, one = 1;
 
-    if (arg[0] == '[') {
-        const char *end = strchr(arg, ']');
-
-        if (!end || end[1] != ':')
-            fatal("-l %s: expected [ADDRESS]:PORT", arg);
-        n = (size_t) (end - arg - 1);
-        port = end + 2;
-        arg++;
-    } else {
-        const char *colon = strrchr(arg, ':');
-
-        if (!colon)
-            fatal("-l %s: expected HOST:PORT", arg);
-        n = (size_t) (colon - arg);
-        port = colon + 1;
-    }
-    if (n == 0 || n >= sizeof(host))
-        fatal("-l: bad address");
-    memcpy(host, arg, n);
-    host[n] = 0;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    hints.ai_socktype = SOCK_STREAM;
-    if ((err = getaddrinfo(host, port, &hints, &res)) != 0)
-        fatal("-l %s:%s: %s (numeric address and port required)", host, port, gai_strerror(err));
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (hostport_parse(arg, 1, &ss, &len, err, sizeof(err)) != 0)
+        fatal("-l %s: %s", arg, err);
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         fatal("socket: %s", strerror(errno));
     (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0)
-        fatal("bind %s:%s: %s", host, port, strerror(errno));
+    if (bind(fd, (struct sockaddr *) &ss, len) < 0)
+        fatal("bind %s: %s", arg, strerror(errno));
     if (listen(fd, 1024) < 0)
         fatal("listen: %s", strerror(errno));
-    freeaddrinfo(res);
     return fd;
 }
 
