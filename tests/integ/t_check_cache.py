@@ -89,9 +89,8 @@ def start_nsd(tmp, version, listed):
     os.makedirs(zones)
     with open(os.path.join(zones, "cc.test.zone"), "w") as f:
         f.write(ZONE.format(ttl=TTL, serial=version, extra=LISTED if listed else ""))
-    env = dict(os.environ, GG_DNS_ZONES=zones)
-    r = subprocess.run([NSD_START, os.path.join(tmp, "nsd%d" % version), str(NSD_PORT)],
-                       capture_output=True, text=True, env=env)
+    r = subprocess.run([NSD_START, os.path.join(tmp, "nsd%d" % version), str(NSD_PORT),
+                        os.path.join(zones, "cc.test.zone")], capture_output=True, text=True)
     if r.returncode != 0:
         return None, r.returncode, r.stderr
     return int(r.stdout.strip()), 0, ""

@@ -34,7 +34,6 @@ set -u
 
 NSD=$(command -v nsd || { [ -x /usr/sbin/nsd ] && echo /usr/sbin/nsd; })
 [ -n "$NSD" ] || gg_skip "nsd is not installed (Debian package nsd)"
-CHECKZONE=$(command -v nsd-checkzone || echo /usr/sbin/nsd-checkzone)
 gg_need_root
 [ -x "$GG_POLICYD_BIN" ] || gg_skip "greygate-policyd is not built ($GG_POLICYD_BIN)"
 gg_need_cmd postfix swaks
@@ -59,41 +58,11 @@ report_logs() {
 }
 
 # ------------------------------------------------------------ NSD
-mkdir -p "$RUN/nsd/xfr"
-{
-    cat <<EOF
-server:
-	ip-address: 127.0.0.1@$NSD_PORT
-	ip-address: ::1@$NSD_PORT
-	port: $NSD_PORT
-	server-count: 1
-	rrl-ratelimit: 0
-	rrl-whitelist-ratelimit: 0
-	username: ""
-	chroot: ""
-	database: ""
-	zonelistfile: "$RUN/nsd/zone.list"
-	xfrdfile: "$RUN/nsd/xfrd.state"
-	xfrdir: "$RUN/nsd/xfr"
-	pidfile: "$RUN/nsd/nsd.pid"
-	logfile: "$RUN/nsd/nsd.log"
-	verbosity: 1
-	hide-version: yes
-	refuse-any: yes
-	round-robin: no
-remote-control:
-	control-enable: no
-EOF
-    for z in "$GG_SRC"/tests/dns/zones/*.zone "$GG_SRC/tests/spf/spf.test.zone"; do
-        name=$(basename "$z" .zone)
-        if ! "$CHECKZONE" "$name" "$z" >"$RUN/nsd/checkzone.log" 2>&1; then
-            cat "$RUN/nsd/checkzone.log" >&2
-            fail "setup" "zone $z does not load"
-            gg_done
-        fi
-        printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$name" "$z"
-    done
-} >"$RUN/nsd/nsd.conf"
+if ! "$GG_SRC/tests/dns/nsd-conf.sh" "$RUN/nsd" "$NSD_PORT" "$GG_SRC"/tests/dns/zones/*.zone \
+    "$GG_SRC/tests/spf/spf.test.zone" >/dev/null; then
+    fail "setup" "the test zones do not load (tests/dns/nsd-conf.sh)"
+    gg_done
+fi
 gg_spawn "$RUN/nsd/nsd.out" "$NSD" -d -c "$RUN/nsd/nsd.conf"
 NSD_PID=$GG_LAST_PID
 i=0
