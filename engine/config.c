@@ -34,6 +34,8 @@ static const struct setting settings[] = {
 	  "Comma-separated sockets: inet:ADDR:PORT, inet:[IPV6]:PORT, unix:/path" },
 	{ "listen_unix_mode", CT_MODE, "0666", 0, 07777, OFF(listen_unix_mode), NULL,
 	  "Permissions of unix: sockets (octal)" },
+	{ "milter_socket", CT_STR, "inet:10024@127.0.0.1", 0, 0, OFF(milter_socket), NULL,
+	  "greygate-milter's socket, libmilter syntax: inet:PORT@ADDR, inet6:PORT@ADDR, unix:/path" },
 	{ "user", CT_STR, "greygate", 0, 0, OFF(user), NULL,
 	  "User to switch to after binding and opening the database when started as root; empty: stay" },
 	{ "pid_file", CT_STR, "", 0, 0, OFF(pid_file), NULL,

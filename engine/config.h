@@ -29,6 +29,7 @@ struct gg_config {
 	/* daemon */
 	char *listen;
 	long listen_unix_mode;
+	char *milter_socket;	/* greygate-milter only, libmilter syntax */
 	char *user;
 	char *pid_file;
 	char *syslog_name;
