@@ -1,0 +1,377 @@
+/*
+ * main.c - greygate-milter start-up and shutdown: arguments, socket, database, privileges
+ *
+ * Order matters and is fixed, as in greygate-policyd: read and check the
+ * configuration (greygate.conf, the same file; milter_socket is this
+ * daemon's socket), open the log, register the filter and open its socket
+ * with libmilter (ports below 1024 need root), go to the background (before
+ * the database is opened, because Berkeley DB registers the process that
+ * opens it), open and recover the database, write pid_file, hand the
+ * database files to the unprivileged user and drop privileges for good,
+ * then start the engine thread (worker.c, which also starts the SPF worker
+ * threads) and hand the main thread to smfi_main().  Any failure before
+ * that point is printed as "greygate-milter: fatal: ..." with exit
+ * status 1 (by the waiting parent when going to the background).
+ *
+ * Signals: SIGHUP, SIGUSR1, SIGTERM and SIGINT are blocked here before any
+ * thread starts.  The engine thread takes SIGHUP (reload) and SIGUSR1
+ * (statistics); libmilter's own signal thread takes SIGTERM and SIGINT and
+ * makes smfi_main() return (it polls, so that takes up to a few seconds).
+ * Then the engine thread answers whatever still waits and ends, and the
+ * database is closed cleanly ("stopped; database closed cleanly").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <libmilter/mfapi.h>
+
+#include "checks.h"
+#include "config.h"
+#include "milter.h"
+#include "privs.h"
+#include "util.h"
+
+#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp, "usage: %s [-c FILE] [-f] [-t] [-n] [-o name=value]... [-V]\n"
+		"  -c FILE        configuration file (default %s)\n"
+		"  -f             stay in the foreground, log to stderr\n"
+		"  -t             check the configuration and exit\n"
+		"  -n             print the effective settings and exit\n"
+		"  -o name=value  override a setting (may be repeated)\n"
+		"  -V             print the version and exit\n", MLT_PROG, DEFAULT_CONFIG);
+}
+
+/*
+ * check_socket - milter_socket in libmilter's syntax: inet:PORT@ADDR,
+ * inet6:PORT@ADDR, unix:/path, local:/path or /path.  Postfix's order
+ * (inet:ADDR:PORT) is the usual mistake, so it gets its own message.
+ */
+static int check_socket(const struct gg_config *cfg, char *err, size_t errsize)
+{
+	const char *s = cfg->milter_socket, *where = gg_config_where(cfg, "milter_socket");
+	const char *p, *at;
+	char port[16];
+	long n;
+
+	if (where == NULL || where[0] == '\0')
+		where = "milter_socket";
+	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0 || s[0] == '/') {
+		p = s[0] == '/' ? s : strchr(s, ':') + 1;
+		if (p[0] != '/' || strlen(p) >= 100) {
+			snprintf(err, errsize, "%s: milter_socket = %s: expected an absolute path of "
+				 "at most 99 bytes", where, s);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(s, "inet:", 5) == 0)
+		p = s + 5;
+	else if (strncmp(s, "inet6:", 6) == 0)
+		p = s + 6;
+	else {
+		snprintf(err, errsize, "%s: milter_socket = %s: expected inet:PORT@ADDRESS, "
+			 "inet6:PORT@ADDRESS or unix:/path", where, s);
+		return -1;
+	}
+	at = strchr(p, '@');
+	if (at == NULL || at[1] == '\0' || (size_t)(at - p) >= sizeof(port) ||
+	    gg_strbcpy(port, sizeof(port), p, (size_t)(at - p)) != GG_OK ||
+	    gg_parse_long(port, 1, 65535, &n) != GG_OK) {
+		snprintf(err, errsize, "%s: milter_socket = %s: libmilter writes inet:PORT@ADDRESS "
+			 "(e.g. inet:10024@127.0.0.1; Postfix's smtpd_milters writes the same socket "
+			 "inet:127.0.0.1:10024)", where, s);
+		return -1;
+	}
+	return 0;
+}
+
+/* mlt_load_config - file, then -o overrides, then checks */
+struct gg_config *mlt_load_config(struct milter *m, char *err, size_t errsize)
+{
+	struct gg_config *cfg = gg_config_new();
+
+	if (cfg == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (gg_config_load(cfg, m->config_path, err, errsize) != GG_OK)
+		goto fail;
+	for (int i = 0; i < m->noverrides; i++)
+		if (gg_config_override(cfg, m->overrides[i], err, errsize) != GG_OK)
+			goto fail;
+	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
+	    gg_checks_validate(cfg, err, errsize) != GG_OK ||
+	    check_socket(cfg, err, errsize) != 0)
+		goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
+/* socket_path - the file of a unix socket, or NULL for inet */
+static const char *socket_path(const char *s)
+{
+	if (s[0] == '/')
+		return s;
+	if (strncmp(s, "unix:", 5) == 0)
+		return s + 5;
+	if (strncmp(s, "local:", 6) == 0)
+		return s + 6;
+	return NULL;
+}
+
+/* open_socket - register with libmilter and bind milter_socket (as root) */
+static int open_socket(struct milter *m, char *err, size_t errsize)
+{
+	const char *path = socket_path(m->cfg->milter_socket);
+	struct stat st;
+
+	if (mlt_callbacks_register(m) != 0) {
+		snprintf(err, errsize, "smfi_register failed (libmilter too old?)");
+		return -1;
+	}
+	/* libmilter removes a stale socket file, but it must be one. */
+	if (path != NULL && lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errsize, "milter_socket = %s: exists and is not a socket",
+			 m->cfg->milter_socket);
+		return -1;
+	}
+	if (smfi_setconn(m->cfg->milter_socket) != MI_SUCCESS ||
+	    smfi_opensocket(1) != MI_SUCCESS) {
+		snprintf(err, errsize, "milter_socket = %s: cannot open it (in use, or no "
+			 "permission; libmilter's reason is in syslog)", m->cfg->milter_socket);
+		return -1;
+	}
+	if (path != NULL && chmod(path, (mode_t)m->cfg->listen_unix_mode) != 0) {
+		snprintf(err, errsize, "milter_socket = %s: chmod: %s", m->cfg->milter_socket,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* daemonize - fork; the parent waits for the child's start-up verdict on a pipe */
+static int daemonize(int *report_fd)
+{
+	int p[2], fd;
+	pid_t pid;
+	char buf[1024];
+	ssize_t n;
+	size_t got = 0;
+
+	if (pipe(p) != 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		if (got == 1 && buf[0] == '+')
+			_exit(0);
+		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, got ? buf : "start-up failed (see syslog)");
+		_exit(1);
+	}
+	close(p[0]);
+	(void)setsid();
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	*report_fd = p[1];
+	return 0;
+}
+
+/* report - tell the waiting parent how start-up went */
+static void report(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg)) < 0) {
+		/* The parent is gone; nothing more to tell. */
+	}
+	close(fd);
+}
+
+/* write_pid_file - for init scripts */
+static int write_pid_file(const char *path, char *err, size_t errsize)
+{
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+	return 0;
+}
+
+/* remove_pid_file - at a clean exit, if the file still names us */
+static void remove_pid_file(struct milter *m)
+{
+	const char *path = m->cfg->pid_file;
+	char buf[32];
+	FILE *fp;
+	long pid = 0;
+
+	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	if (pid != (long)getpid())
+		return;		/* another instance wrote it since */
+	if (unlink(path) != 0)
+		gg_log_info(&m->log, "pid_file %s left in place: %s (the user needs write "
+			    "access to its directory, e.g. /run/greygate/)", path, strerror(errno));
+}
+
+/* block_signals - before any thread: see the header comment */
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	struct milter m;
+	char err[1024];
+	int opt, foreground = 0, check = 0, print = 0, report_fd = -1, rc;
+	const char *dbdir;
+
+	memset(&m, 0, sizeof(m));
+	m.config_path = DEFAULT_CONFIG;
+	m.queue.wake_fd = -1;
+	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			m.config_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'n':
+			print = 1;
+			break;
+		case 'o':
+			if (m.noverrides == MLT_MAX_OVERRIDES) {
+				fprintf(stderr, "%s: fatal: more than %d -o options\n", MLT_PROG,
+					MLT_MAX_OVERRIDES);
+				return 64;
+			}
+			m.overrides[m.noverrides++] = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", MLT_PROG, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	if ((m.cfg = mlt_load_config(&m, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);
+		return 1;
+	}
+	if (check || print) {
+		if (print)
+			gg_config_print(m.cfg, stdout, 0);
+		gg_config_free(m.cfg);
+		return 0;
+	}
+	if (gg_log_open(&m.log, m.cfg->syslog_name[0] ? m.cfg->syslog_name : MLT_PROG,
+			m.cfg->syslog_facility, foreground) != 0) {
+		fprintf(stderr, "%s: fatal: syslog_facility = %s: unknown facility\n", MLT_PROG,
+			m.cfg->syslog_facility);
+		gg_config_free(m.cfg);
+		return 1;
+	}
+	m.log.verbose = m.cfg->log_verbose;
+	block_signals();
+	err[0] = '\0';
+	if (open_socket(&m, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);
+		gg_config_free(m.cfg);
+		return 1;
+	}
+	if (!foreground && daemonize(&report_fd) != 0) {
+		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
+			strerror(errno));
+		gg_config_free(m.cfg);
+		return 1;
+	}
+	dbdir = strncmp(m.cfg->database, "bdb:", 4) == 0 ? m.cfg->database + 4 : NULL;
+	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
+	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store,
+			  err, sizeof(err)) != GG_OK ||
+	    write_pid_file(m.cfg->pid_file, err, sizeof(err)) != 0 ||
+	    gg_privs_drop(m.cfg->user, dbdir, err, sizeof(err)) != GG_OK ||
+	    mlt_worker_start(&m, err, sizeof(err)) != 0) {
+		gg_log_err(&m.log, "fatal: %s", err);
+		report(report_fd, err);
+		gg_store_close(m.store);
+		mlt_queue_fini(&m.queue);
+		gg_config_free(m.cfg);
+		return 1;
+	}
+	gg_log_info(&m.log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
+		    MLT_PROG, PACKAGE_VERSION, m.cfg->milter_socket, m.cfg->database,
+		    m.cfg->greylist_delay);
+	report(report_fd, "+");
+
+	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
+
+	gg_log_info(&m.log, "stopping%s", rc ? " (smfi_main failed; libmilter's reason is in syslog)" : "");
+	mlt_worker_stop(&m);
+	remove_pid_file(&m);
+	{
+		/* libmilter leaves its unix socket behind; tidy up if we may (else the next start does). */
+		const char *path = socket_path(m.cfg->milter_socket);
+		struct stat st;
+		if (path != NULL && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			(void)unlink(path);
+	}
+	gg_store_close(m.store);
+	gg_log_info(&m.log, "stopped; database closed cleanly");
+	gg_config_free(m.cfg);
+	gg_log_close(&m.log);
+	return rc;
+}

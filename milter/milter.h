@@ -1,0 +1,157 @@
+/*
+ * milter.h - greygate-milter internals shared by its files
+ *
+ * Threads.  libmilter runs each MTA connection on a thread of its own and
+ * calls back into callbacks.c; those threads never touch the engine, the
+ * store, the checks or the configuration.  One engine thread (worker.c)
+ * owns a libevent loop with all of these, exactly as greygate-policyd's
+ * one thread does.  Between them sits the job queue (queue.c): a callback
+ * fills a struct gg_request, hands it over and waits, with a deadline, for
+ * the verdict.  Whatever goes wrong on the way - queue full, no memory,
+ * no answer in time, the daemon stopping - the callback answers CONTINUE
+ * (fail open) and logs one line saying why.
+ *
+ * main.c owns start-up and shutdown; render.c turns verdicts into SMTP
+ * replies, headers and log lines; maint.c runs the database's checkpoint
+ * and expiry timers on the engine thread.
+ */
+#ifndef GG_MILTER_H
+#define GG_MILTER_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "checks.h"
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "score.h"
+#include "store.h"
+
+#define MLT_PROG "greygate-milter"
+#define MLT_MAX_OVERRIDES 64
+#define MLT_QUEUE_MAX 1024		/* jobs waiting for the engine thread, at most */
+#define MLT_WAIT_SLACK_MS 2000		/* a callback waits dns_timeout plus this */
+#define MLT_HEADER_MAX 1024		/* one "Name: value" header line */
+
+/* How a question to the engine thread ended. */
+enum mlt_outcome {
+	MLT_DECIDED,		/* the verdict is in the answer */
+	MLT_TIMEOUT,		/* no verdict within the deadline */
+	MLT_FULL,		/* MLT_QUEUE_MAX jobs were already waiting */
+	MLT_STOPPING,		/* the daemon is shutting down */
+	MLT_NOMEM,		/* no memory for the job */
+};
+
+/* What the engine thread hands back for one recipient. */
+struct mlt_answer {
+	struct gg_verdict verdict;
+	char spf_header[MLT_HEADER_MAX];	/* "Received-SPF: ..." or "" */
+};
+
+/*
+ * One recipient on its way through the engine thread.  The asking thread
+ * allocates it; see queue.c for who frees it.  Fields below "engine
+ * thread only" are never touched by the asker.
+ */
+struct mlt_job {
+	struct mlt_job *next;		/* queue link, then the worker's list */
+	struct mlt_job *prev;
+	struct gg_request req;
+	struct mlt_answer ans;
+	pthread_cond_t cond;		/* signalled when done is set */
+	/* Under the queue's lock: */
+	int queued;			/* still on the queue, not taken yet */
+	int done;			/* answered: outcome and ans are final */
+	int abandoned;			/* the asker gave up; the engine frees it */
+	enum mlt_outcome outcome;
+	/* Engine thread only: */
+	void *owner;			/* the worker deciding it */
+	struct gg_checks_job *checks;	/* DNS/SPF checks running for it */
+	struct gg_score score;
+};
+
+/* The hand-off between libmilter's threads and the engine thread. */
+struct mlt_queue {
+	pthread_mutex_t lock;
+	struct mlt_job *head, *tail;
+	size_t len;
+	size_t max;			/* MLT_QUEUE_MAX; a test may lower it */
+	int wake_fd;			/* eventfd: readable while jobs wait */
+	int stopping;			/* no new jobs; answer STOPPING at once */
+	long wait_ms;			/* how long an asker waits */
+	/* Statistics (under the lock). */
+	unsigned long asked, timeouts, full, late;
+};
+
+struct mlt_worker;
+
+/* The daemon: owned by main(); the callbacks reach it through one pointer. */
+struct milter {
+	struct gg_log log;
+	const char *config_path;
+	const char *overrides[MLT_MAX_OVERRIDES];
+	int noverrides;
+	/* Owned by the engine thread while it runs (SIGHUP swaps it), by main() otherwise. */
+	struct gg_config *cfg;
+	struct gg_store *store;
+	struct mlt_queue queue;
+	struct mlt_worker *worker;
+	unsigned long conn_serial;	/* atomic: numbers connections for instance names */
+};
+
+/* main.c: load, override and check a configuration snapshot; NULL with err on failure. */
+struct gg_config *mlt_load_config(struct milter *m, char *err, size_t errsize);
+
+/* queue.c */
+int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize);
+/* Ask the engine thread about one request; waits at most wait_ms. */
+enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req,
+			       struct mlt_answer *ans);
+/* Engine thread: take every waiting job (a list linked by next); *stopping if shutting down. */
+struct mlt_job *mlt_queue_take(struct mlt_queue *q, int *stopping);
+/* Engine thread: has the asker given up on this job? */
+int mlt_queue_abandoned(struct mlt_queue *q, struct mlt_job *j);
+/* Engine thread: hand a job back (or free it if its asker gave up); j is gone after this. */
+void mlt_queue_finish(struct mlt_queue *q, struct mlt_job *j, enum mlt_outcome o);
+/* A new deadline for later questions (reload). */
+void mlt_queue_set_wait(struct mlt_queue *q, long wait_ms);
+/* Refuse new questions and wake the engine thread so it answers what waits. */
+void mlt_queue_stop(struct mlt_queue *q);
+/* Close the wake-up descriptor, once the engine thread has ended. */
+void mlt_queue_fini(struct mlt_queue *q);
+const char *mlt_outcome_str(enum mlt_outcome o);
+
+/* worker.c: the engine thread. */
+int mlt_worker_start(struct milter *m, char *err, size_t errsize);
+/* Stop it (after smfi_main() returned): answer what waits, join, free. */
+void mlt_worker_stop(struct milter *m);
+
+/* maint.c: database timers on the engine thread's loop. */
+struct event_base;
+struct mlt_maint;
+struct mlt_maint *mlt_maint_start(struct event_base *base, struct milter *m);
+/* The configuration changed: re-arm timers whose interval changed. */
+void mlt_maint_reload(struct mlt_maint *mt, const struct gg_config *old);
+void mlt_maint_stop(struct mlt_maint *mt);
+
+/* callbacks.c: register the filter with libmilter (before smfi_opensocket). */
+int mlt_callbacks_register(struct milter *m);
+
+/* render.c */
+struct mlt_reply {
+	char rcode[4];		/* "451" or "550" */
+	char xcode[12];		/* "4.7.1" */
+	char text[960];		/* escaped for smfi_setreply (% doubled) */
+};
+/* The SMTP reply for a greylist or reject verdict. */
+void mlt_render_reply(const struct gg_verdict *v, struct mlt_reply *r);
+/* Split "Name: value" into its parts; 0 if it is not a header line. */
+int mlt_render_header(const char *line, char *name, size_t nsize, char *value, size_t vsize);
+/* The one log line per recipient, in greygate-policyd's format. */
+void mlt_log_verdict(const struct gg_log *log, const struct gg_request *r, const struct gg_verdict *v);
+/* The line for a recipient let through without a verdict (fail open). */
+void mlt_log_failopen(const struct gg_log *log, const struct gg_request *r, const char *reason,
+		      const char *why);
+
+#endif

@@ -1,0 +1,410 @@
+/*
+ * worker.c - the engine thread: the one owner of loop, checks, engine and store
+ *
+ * greygate-milter runs the same engine as greygate-policyd on one thread of
+ * its own, with a libevent loop that carries the c-ares resolver and the
+ * SPF workers' results (gg_checks), the Berkeley DB timers (maint.c), the
+ * SIGHUP and SIGUSR1 handlers and the wake-up eventfd of the job queue.
+ *
+ * Per job, in the order policyd uses: a request that no stage, address or
+ * static whitelist decides first goes through the DNS/SPF checks (the
+ * remembered result at once if gg_checks_cached() has one, else
+ * gg_checks_start(), whose callback comes from this loop), then
+ * gg_engine_eval() decides it against the triplet store, and the job goes
+ * back to its asker with the verdict and, when SPF ran and spf_header is
+ * on, this message's Received-SPF header.  A job whose asker gave up (its
+ * deadline passed) is dropped before it reaches the database.  One
+ * transaction per recipient: milter traffic comes one recipient at a time
+ * per connection, so there is no batch to group.
+ *
+ * Signals: main() blocks SIGHUP, SIGUSR1, SIGTERM and SIGINT before any
+ * thread exists; this thread alone unblocks SIGHUP and SIGUSR1, so they
+ * reach libevent's handlers here (reload, statistics) and never libmilter,
+ * which would stop the milter on SIGHUP.  SIGTERM and SIGINT stay with
+ * libmilter's signal thread, which makes smfi_main() return; main() then
+ * calls mlt_worker_stop(), which answers every waiting job STOPPING,
+ * cancels running checks and joins this thread.
+ *
+ * Reload (SIGHUP) builds a new configuration snapshot and new checks here,
+ * on this thread, and swaps them in; libmilter threads never read the
+ * configuration, so nothing else needs to know, except the queue's
+ * deadline.  A bad file keeps the running configuration and says why.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "milter.h"
+#include "util.h"
+
+struct mlt_worker {
+	struct milter *m;
+	pthread_t thread;
+	int running_thread;		/* pthread_create succeeded */
+	struct event_base *base;
+	struct gg_engine engine;
+	struct gg_checks *checks;
+	struct mlt_maint *maint;
+	struct event *ev_wake, *ev_hup, *ev_usr1, *ev_probe;
+	struct mlt_job *running;	/* jobs waiting for their checks */
+	unsigned long decided, dropped;	/* jobs answered; jobs dropped after their deadline */
+};
+
+/* wait_ms - how long a callback waits for a verdict under a configuration */
+static long wait_ms(const struct gg_config *cfg)
+{
+	return cfg->dns_timeout * 1000 + MLT_WAIT_SLACK_MS;
+}
+
+/* link_running / unlink_running - the jobs whose checks are under way */
+static void link_running(struct mlt_worker *w, struct mlt_job *j)
+{
+	j->prev = NULL;
+	j->next = w->running;
+	if (w->running)
+		w->running->prev = j;
+	w->running = j;
+}
+
+static void unlink_running(struct mlt_worker *w, struct mlt_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		w->running = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->next = j->prev = NULL;
+}
+
+/* decide - the verdict for a job (its checks done or not needed), back to its asker */
+static void decide(struct mlt_worker *w, struct mlt_job *j, const struct gg_score *score)
+{
+	const struct gg_config *cfg = w->m->cfg;
+	struct gg_request *r = &j->req;
+
+	if (mlt_queue_abandoned(&w->m->queue, j)) {
+		/* The MTA was told CONTINUE already: do not record a triplet for it. */
+		w->dropped++;
+		mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
+		return;
+	}
+	r->score = score;
+	gg_engine_eval(&w->engine, r, (uint64_t)time(NULL), &j->ans.verdict);
+	r->score = NULL;
+	j->ans.spf_header[0] = '\0';
+	if (score != NULL && cfg->spf_check && cfg->spf_header)
+		(void)gg_score_received_spf(score, r->client_address, r->sender, r->helo_name,
+					    cfg->myhostname, j->ans.spf_header,
+					    sizeof(j->ans.spf_header));
+	w->decided++;
+	mlt_queue_finish(&w->m->queue, j, MLT_DECIDED);
+}
+
+/* on_checked - a job's DNS/SPF checks are done (from the loop) */
+static void on_checked(const struct gg_score *score, void *arg)
+{
+	struct mlt_job *j = arg;
+	struct mlt_worker *w = j->owner;
+
+	j->checks = NULL;
+	unlink_running(w, j);
+	j->score = *score;
+	decide(w, j, &j->score);
+}
+
+/* start_job - checks first if they matter, else decide at once */
+static void start_job(struct mlt_worker *w, struct mlt_job *j)
+{
+	j->owner = w;
+	if (gg_checks_enabled(w->checks) && gg_engine_needs_checks(&w->engine, &j->req)) {
+		j->req.prefiltered = 1;	/* the evaluation need not scan the whitelists again */
+		if (mlt_queue_abandoned(&w->m->queue, j)) {
+			w->dropped++;
+			mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
+			return;
+		}
+		/* The same client, HELO and sender domain checked recently: decide now. */
+		if (gg_checks_cached(w->checks, &j->req, &j->score)) {
+			decide(w, j, &j->score);
+			return;
+		}
+		if (gg_checks_start(w->checks, &j->req, on_checked, j, &j->checks) == GG_OK) {
+			link_running(w, j);
+			return;
+		}
+		gg_log_warn(&w->m->log, "cannot start the DNS/SPF checks (out of memory); "
+			    "deciding without them");
+	}
+	decide(w, j, NULL);
+}
+
+/* stop_jobs - shutting down: answer every job taken and every job being checked STOPPING */
+static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
+{
+	struct mlt_job *j, *next;
+
+	for (j = taken; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
+	}
+	while ((j = w->running) != NULL) {
+		unlink_running(w, j);
+		gg_checks_cancel(j->checks);
+		j->checks = NULL;
+		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
+	}
+}
+
+/* on_wake - jobs wait on the queue (or the daemon is stopping) */
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct mlt_worker *w = arg;
+	struct mlt_job *j, *next;
+	int stopping;
+
+	(void)fd;
+	(void)what;
+	j = mlt_queue_take(&w->m->queue, &stopping);
+	if (stopping) {
+		stop_jobs(w, j);
+		event_base_loopexit(w->base, NULL);
+		return;
+	}
+	for (; j != NULL; j = next) {
+		next = j->next;
+		j->next = NULL;
+		start_job(w, j);
+	}
+	gg_log_flush(&w->m->log);
+}
+
+/* log_probe - one line per DNS list whose health changed */
+static void log_probe(void *arg, const char *line)
+{
+	struct mlt_worker *w = arg;
+
+	if (strstr(line, "DEAD") != NULL)
+		gg_log_err(&w->m->log, "%s", line);
+	else
+		gg_log_info(&w->m->log, "%s", line);
+}
+
+/* on_probe - probe the DNS lists' RFC 5782 test entries */
+static void on_probe(evutil_socket_t fd, short what, void *arg)
+{
+	struct mlt_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	(void)gg_checks_probe(w->checks, log_probe, NULL, w);
+}
+
+/* new_checks - checks for a snapshot, created with our signals blocked */
+static struct gg_checks *new_checks(struct mlt_worker *w, const struct gg_config *cfg,
+				    char *err, size_t errsize)
+{
+	struct gg_checks *ck = NULL;
+	sigset_t set, old;
+
+	/* SPF worker threads inherit the mask: keep SIGHUP and SIGUSR1 for this one. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (gg_checks_new(w->base, cfg, &ck, err, errsize) != GG_OK)
+		ck = NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ck;
+}
+
+/* changed - a setting that only a restart applies changed */
+static int changed(const char *a, const char *b)
+{
+	return strcmp(a, b) != 0;
+}
+
+/* on_hup - reload configuration, whitelists and checks; a bad file keeps the old ones */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct mlt_worker *w = arg;
+	struct milter *m = w->m;
+	struct gg_config *ncfg, *old = m->cfg;
+	struct gg_checks *nck;
+	char err[1024];
+
+	(void)sig;
+	(void)what;
+	err[0] = '\0';
+	if ((ncfg = mlt_load_config(m, err, sizeof(err))) == NULL) {
+		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if ((nck = new_checks(w, ncfg, err, sizeof(err))) == NULL) {
+		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
+		gg_config_free(ncfg);
+		return;
+	}
+	if (changed(ncfg->milter_socket, old->milter_socket) || changed(ncfg->database, old->database) ||
+	    changed(ncfg->user, old->user) || changed(ncfg->pid_file, old->pid_file) ||
+	    changed(ncfg->syslog_name, old->syslog_name) ||
+	    changed(ncfg->syslog_facility, old->syslog_facility) ||
+	    ncfg->database_cache_size != old->database_cache_size ||
+	    ncfg->listen_unix_mode != old->listen_unix_mode || ncfg->log_verbose != old->log_verbose)
+		gg_log_warn(&m->log, "reload: changes to milter_socket, listen_unix_mode, database, "
+			    "database_cache_size, user, pid_file, syslog_name, syslog_facility or "
+			    "log_verbose take effect only after a restart");
+	/* Checks already running keep the old snapshot's checks alive through their reference. */
+	gg_checks_release(w->checks);
+	w->checks = nck;
+	m->cfg = ncfg;
+	w->engine.cfg = ncfg;
+	mlt_queue_set_wait(&m->queue, wait_ms(ncfg));
+	{
+		/* New lists: probe them now, then every dnsbl_probe_interval. */
+		struct timeval pi = { ncfg->dnsbl_probe_interval, 0 };
+		event_add(w->ev_probe, &pi);
+		event_active(w->ev_probe, EV_TIMEOUT, 0);
+	}
+	mlt_maint_reload(w->maint, old);
+	/* Decisions are synchronous on this thread: nothing refers to the old snapshot now. */
+	gg_config_free(old);
+	gg_log_info(&m->log, "configuration reloaded from %s", m->config_path);
+}
+
+/* on_usr1 - statistics lines */
+static void on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct mlt_worker *w = arg;
+	struct mlt_queue *q = &w->m->queue;
+	const struct gg_engine_stats *s = &w->engine.stats;
+	unsigned long asked, timeouts, full, late;
+
+	(void)sig;
+	(void)what;
+	pthread_mutex_lock(&q->lock);
+	asked = q->asked;
+	timeouts = q->timeouts;
+	full = q->full;
+	late = q->late;
+	pthread_mutex_unlock(&q->lock);
+	gg_log_info(&w->m->log, "statistics: recipients=%lu decided=%lu timeouts=%lu late=%lu "
+		    "dropped=%lu queue_full=%lu requests=%lu accepted=%lu greylisted=%lu tagged=%lu "
+		    "rejected=%lu whitelisted=%lu db_errors=%lu corrupt_records=%lu", asked,
+		    w->decided, timeouts, late, w->dropped, full, s->requests, s->accepted,
+		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
+		    s->corrupt_records);
+	if (gg_checks_enabled(w->checks)) {
+		struct gg_checks_stats cs;
+		gg_checks_stats(w->checks, &cs);
+		gg_log_info(&w->m->log, "check statistics: checked=%lu remembered=%lu results_kept=%zu "
+			    "dns_cache_hits=%lu dns_shared=%lu dns_queries=%lu dns_answers_kept=%zu",
+			    cs.started, cs.result_hits, cs.result_entries, cs.dns_hits,
+			    cs.dns_joined, cs.dns_misses, cs.dns_entries);
+	}
+}
+
+/* run - the engine thread's body */
+static void *run(void *arg)
+{
+	struct mlt_worker *w = arg;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+/* free_worker - everything but the thread (joined or never started) */
+static void free_worker(struct mlt_worker *w)
+{
+	if (w->ev_wake)
+		event_free(w->ev_wake);
+	if (w->ev_hup)
+		event_free(w->ev_hup);
+	if (w->ev_usr1)
+		event_free(w->ev_usr1);
+	if (w->ev_probe)
+		event_free(w->ev_probe);
+	mlt_maint_stop(w->maint);
+	gg_checks_release(w->checks);
+	if (w->base)
+		event_base_free(w->base);
+	free(w);
+}
+
+/* mlt_worker_start - build the engine thread's loop and start it */
+int mlt_worker_start(struct milter *m, char *err, size_t errsize)
+{
+	struct mlt_worker *w = calloc(1, sizeof(*w));
+	struct timeval pi;
+	int rc;
+
+	if (w == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	w->m = m;
+	gg_engine_init(&w->engine, m->cfg, m->store);
+	mlt_queue_set_wait(&m->queue, wait_ms(m->cfg));
+	if ((w->base = event_base_new()) == NULL) {
+		snprintf(err, errsize, "cannot create the event loop");
+		goto fail;
+	}
+	if ((w->checks = new_checks(w, m->cfg, err, errsize)) == NULL)
+		goto fail;
+	w->ev_wake = event_new(w->base, m->queue.wake_fd, EV_READ | EV_PERSIST, on_wake, w);
+	w->ev_hup = evsignal_new(w->base, SIGHUP, on_hup, w);
+	w->ev_usr1 = evsignal_new(w->base, SIGUSR1, on_usr1, w);
+	w->ev_probe = event_new(w->base, -1, EV_PERSIST, on_probe, w);
+	w->maint = mlt_maint_start(w->base, m);
+	if (!w->ev_wake || !w->ev_hup || !w->ev_usr1 || !w->ev_probe || !w->maint ||
+	    event_add(w->ev_wake, NULL) != 0 || evsignal_add(w->ev_hup, NULL) != 0 ||
+	    evsignal_add(w->ev_usr1, NULL) != 0) {
+		snprintf(err, errsize, "out of memory setting up the engine thread's events");
+		goto fail;
+	}
+	pi.tv_sec = m->cfg->dnsbl_probe_interval;
+	pi.tv_usec = 0;
+	event_add(w->ev_probe, &pi);
+	event_active(w->ev_probe, EV_TIMEOUT, 0);	/* probe at start-up */
+	if ((rc = pthread_create(&w->thread, NULL, run, w)) != 0) {
+		snprintf(err, errsize, "cannot start the engine thread: %s", strerror(rc));
+		goto fail;
+	}
+	w->running_thread = 1;
+	m->worker = w;
+	return 0;
+fail:
+	free_worker(w);
+	return -1;
+}
+
+/* mlt_worker_stop - answer what waits, end the thread, free its loop */
+void mlt_worker_stop(struct milter *m)
+{
+	struct mlt_worker *w = m->worker;
+
+	if (w == NULL)
+		return;
+	mlt_queue_stop(&m->queue);
+	if (w->running_thread)
+		pthread_join(w->thread, NULL);
+	/* The thread has ended: whatever is left (its loop failed?) is answered from here. */
+	{
+		int stopping;
+		stop_jobs(w, mlt_queue_take(&m->queue, &stopping));
+	}
+	m->worker = NULL;
+	free_worker(w);
+	mlt_queue_fini(&m->queue);
+}
