@@ -9,7 +9,8 @@
 # its retry after the delay continues and gets one inserted X-Greylist at
 # end of message; a whitelisted client continues with no header; two
 # delayed recipients of one message get one X-Greylist; a connection of an
-# unknown family and over-long arguments fail open; plus the log lines
+# unknown family and over-long arguments fail open; 20 concurrent clients
+# each get their 50 verdicts (no deadline missed); plus the log lines
 # (greygate-policyd's format), a SIGHUP reload that keeps the milter up
 # (libmilter alone would stop on SIGHUP), -t, and SIGTERM: the milter
 # exits 0 within 8 s and closes its database cleanly.
@@ -149,6 +150,23 @@ run_lua() {
 for script in greylist whitelist multircpt failopen; do
     run_lua "$script"
 done
+
+# 20 clients at once: every recipient gets its own verdict, none a deadline.
+load_pids=()
+for w in $(seq 1 20); do
+    miltertest -D port="$MT_PORT" -D delay=1 -D libdir="$GG_SRC/tests/milter" -D worker="$w" \
+        -s "$GG_SRC/tests/milter/load.lua" >"$RUN/load.$w" 2>&1 &
+    load_pids+=("$!")
+done
+wait "${load_pids[@]}"
+n=$(cat "$RUN"/load.* | grep -c '^ok client ')
+check_eq "20 concurrent clients, 1000 recipients: every client got 50 refusals" 20 "$n"
+[ "$n" = 20 ] || cat "$RUN"/load.* | grep -v '^ok ' | head -n 5 >&2
+kill -USR1 "$M1_PID"
+wait_file_grep "$LOG1" 'statistics: ' 5 >/dev/null
+check_match "SIGUSR1 statistics: no deadline missed, the queue never full" \
+    'statistics: recipients=[0-9]+ decided=[0-9]+ timeouts=0 late=0 dropped=0 queue_full=0 ' \
+    "$(grep 'statistics: ' "$LOG1" | tail -n 1)"
 
 check_match "log: one line per recipient in greygate-policyd's format" \
     ' client=mx\.sender\.test\[192\.0\.2\.10\] helo=<mx\.sender\.test> from=<alice@sender\.test> to=<bob@example\.test> action=greylist reason=new delay=1$' \
