@@ -49,6 +49,7 @@
 
 #include "milter.h"
 #include "util.h"
+#include "vlog.h"
 
 static struct milter *the_milter;
 
@@ -283,10 +284,10 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 			snprintf(why, sizeof(why), "out of memory; failing open");
 			break;
 		}
-		mlt_log_failopen(&m->log, &req, mlt_outcome_str(o), why);
+		gg_vlog_failopen(&m->log, &req, mlt_outcome_str(o), why);
 		return SMFIS_CONTINUE;
 	}
-	mlt_log_verdict(&m->log, &req, &ans.verdict);
+	gg_vlog_verdict(&m->log, 0, &req, &ans.verdict);
 	remember(c->hdr_spf, ans.spf_header);
 	switch (ans.verdict.action) {
 	case GG_ACTION_GREYLIST:

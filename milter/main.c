@@ -34,6 +34,7 @@
 
 #include "checks.h"
 #include "config.h"
+#include "daemon.h"
 #include "milter.h"
 #include "privs.h"
 #include "util.h"
@@ -161,91 +162,6 @@ static int open_socket(struct milter *m, char *err, size_t errsize)
 	return 0;
 }
 
-/* daemonize - fork; the parent waits for the child's start-up verdict on a pipe */
-static int daemonize(int *report_fd)
-{
-	int p[2], fd;
-	pid_t pid;
-	char buf[1024];
-	ssize_t n;
-	size_t got = 0;
-
-	if (pipe(p) != 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid > 0) {
-		close(p[1]);
-		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-		if (got == 1 && buf[0] == '+')
-			_exit(0);
-		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, got ? buf : "start-up failed (see syslog)");
-		_exit(1);
-	}
-	close(p[0]);
-	(void)setsid();
-	if (chdir("/") != 0)
-		return -1;
-	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	*report_fd = p[1];
-	return 0;
-}
-
-/* report - tell the waiting parent how start-up went */
-static void report(int fd, const char *msg)
-{
-	if (fd < 0)
-		return;
-	if (write(fd, msg, strlen(msg)) < 0) {
-		/* The parent is gone; nothing more to tell. */
-	}
-	close(fd);
-}
-
-/* write_pid_file - for init scripts */
-static int write_pid_file(const char *path, char *err, size_t errsize)
-{
-	FILE *fp;
-
-	if (path[0] == '\0')
-		return 0;
-	if ((fp = fopen(path, "w")) == NULL) {
-		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
-	return 0;
-}
-
-/* remove_pid_file - at a clean exit, if the file still names us */
-static void remove_pid_file(struct milter *m)
-{
-	const char *path = m->cfg->pid_file;
-	char buf[32];
-	FILE *fp;
-	long pid = 0;
-
-	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
-		return;
-	if (fgets(buf, sizeof(buf), fp) != NULL)
-		pid = strtol(buf, NULL, 10);
-	fclose(fp);
-	if (pid != (long)getpid())
-		return;		/* another instance wrote it since */
-	if (unlink(path) != 0)
-		gg_log_info(&m->log, "pid_file %s left in place: %s (the user needs write "
-			    "access to its directory, e.g. /run/greygate/)", path, strerror(errno));
-}
-
 /* block_signals - before any thread: see the header comment */
 static void block_signals(void)
 {
@@ -332,7 +248,7 @@ int main(int argc, char **argv)
 		gg_config_free(m.cfg);
 		return 1;
 	}
-	if (!foreground && daemonize(&report_fd) != 0) {
+	if (!foreground && gg_daemon_background(MLT_PROG, &report_fd) != 0) {
 		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
 			strerror(errno));
 		gg_config_free(m.cfg);
@@ -342,11 +258,11 @@ int main(int argc, char **argv)
 	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
 	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store,
 			  err, sizeof(err)) != GG_OK ||
-	    write_pid_file(m.cfg->pid_file, err, sizeof(err)) != 0 ||
+	    gg_daemon_write_pid(m.cfg->pid_file, err, sizeof(err)) != 0 ||
 	    gg_privs_drop(m.cfg->user, dbdir, err, sizeof(err)) != GG_OK ||
 	    mlt_worker_start(&m, err, sizeof(err)) != 0) {
 		gg_log_err(&m.log, "fatal: %s", err);
-		report(report_fd, err);
+		gg_daemon_report(report_fd, err);
 		gg_store_close(m.store);
 		mlt_queue_fini(&m.queue);
 		gg_config_free(m.cfg);
@@ -355,13 +271,13 @@ int main(int argc, char **argv)
 	gg_log_info(&m.log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
 		    MLT_PROG, PACKAGE_VERSION, m.cfg->milter_socket, m.cfg->database,
 		    m.cfg->greylist_delay);
-	report(report_fd, "+");
+	gg_daemon_report(report_fd, "+");
 
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
 
 	gg_log_info(&m.log, "stopping%s", rc ? " (smfi_main failed; libmilter's reason is in syslog)" : "");
 	mlt_worker_stop(&m);
-	remove_pid_file(&m);
+	gg_daemon_remove_pid(m.cfg->pid_file, &m.log);
 	{
 		/* libmilter leaves its unix socket behind; tidy up if we may (else the next start does). */
 		const char *path = socket_path(m.cfg->milter_socket);

@@ -148,10 +148,5 @@ struct mlt_reply {
 void mlt_render_reply(const struct gg_verdict *v, struct mlt_reply *r);
 /* Split "Name: value" into its parts; 0 if it is not a header line. */
 int mlt_render_header(const char *line, char *name, size_t nsize, char *value, size_t vsize);
-/* The one log line per recipient, in greygate-policyd's format. */
-void mlt_log_verdict(const struct gg_log *log, const struct gg_request *r, const struct gg_verdict *v);
-/* The line for a recipient let through without a verdict (fail open). */
-void mlt_log_failopen(const struct gg_log *log, const struct gg_request *r, const char *reason,
-		      const char *why);
 
 #endif

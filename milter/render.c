@@ -1,5 +1,5 @@
 /*
- * render.c - a verdict in the milter's terms: SMTP reply, headers, log line
+ * render.c - a verdict in the milter's terms: SMTP reply and headers
  *
  * mlt_render_reply() gives the three parts smfi_setreply() takes: the
  * reply code (451 for greylist, 550 for reject), the enhanced status code
@@ -12,10 +12,7 @@
  * mlt_render_header() splits one "Name: value" line for smfi_insheader(),
  * with control characters in the value turned into spaces.
  *
- * The log lines use greygate-policyd's format, so one grep finds both
- * daemons' decisions:
- *   QUEUEID: client=NAME[ADDR] helo=<..> from=<..> to=<..> action=.. reason=.. [score=.. reasons=..] [delay=N|delayed=N] [(detail)]
- * Every value is sanitised and truncated (gg_sanitize) before it is logged.
+ * The log lines are the engine's (vlog.h), the same as greygate-policyd's.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -113,58 +110,4 @@ int mlt_render_header(const char *line, char *name, size_t nsize, char *value, s
 	}
 	value[o] = '\0';
 	return 1;
-}
-
-/* request_parts - the sanitised fields every line shows */
-struct parts {
-	char name[80], addr[80], helo[80], from[120], to[120], qid[80];
-};
-
-static void request_parts(const struct gg_request *r, struct parts *p)
-{
-	gg_sanitize(p->name, sizeof(p->name), r->client_name, strlen(r->client_name), 64);
-	gg_sanitize(p->addr, sizeof(p->addr), r->client_address, strlen(r->client_address), 64);
-	gg_sanitize(p->helo, sizeof(p->helo), r->helo_name, strlen(r->helo_name), 64);
-	gg_sanitize(p->from, sizeof(p->from), r->sender, strlen(r->sender), 100);
-	gg_sanitize(p->to, sizeof(p->to), r->recipient, strlen(r->recipient), 100);
-	gg_sanitize(p->qid, sizeof(p->qid), r->queue_id, strlen(r->queue_id), 60);
-}
-
-/* mlt_log_verdict - the one line per recipient decision */
-void mlt_log_verdict(const struct gg_log *log, const struct gg_request *r, const struct gg_verdict *v)
-{
-	struct parts p;
-	char detail[200], extra[600];
-
-	request_parts(r, &p);
-	gg_sanitize(detail, sizeof(detail), v->detail, strlen(v->detail), 150);
-	extra[0] = '\0';
-	if (v->scored) {
-		char reasons[420];
-		gg_sanitize(reasons, sizeof(reasons), v->reasons, strlen(v->reasons), 400);
-		snprintf(extra, sizeof(extra), " score=%g reasons=%s", v->score,
-			 reasons[0] ? reasons : "-");
-	}
-	if (v->action == GG_ACTION_GREYLIST && !v->db_error)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delay=%ld", v->remaining);
-	else if (v->delayed > 0)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delayed=%ld", v->delayed);
-	gg_log_msg(log, v->db_error ? LOG_WARNING : LOG_INFO,
-		   "%s%sclient=%s[%s] helo=<%s> from=<%s> to=<%s> action=%s reason=%s%s%s%s%s",
-		   p.qid, p.qid[0] ? ": " : "", p.name[0] ? p.name : "unknown", p.addr, p.helo,
-		   p.from, p.to, gg_engine_action_str(v->action), v->reason, extra,
-		   detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
-}
-
-/* mlt_log_failopen - a recipient let through without a verdict, and why */
-void mlt_log_failopen(const struct gg_log *log, const struct gg_request *r, const char *reason,
-		      const char *why)
-{
-	struct parts p;
-
-	request_parts(r, &p);
-	gg_log_msg(log, LOG_WARNING,
-		   "%s%sclient=%s[%s] helo=<%s> from=<%s> to=<%s> action=accept reason=%s (%s)",
-		   p.qid, p.qid[0] ? ": " : "", p.name[0] ? p.name : "unknown", p.addr, p.helo,
-		   p.from, p.to, reason, why);
 }

@@ -39,6 +39,7 @@
 #include "policy_proto.h"
 #include "policyd.h"
 #include "util.h"
+#include "vlog.h"
 
 #define READ_SLACK 4096			/* input buffer beyond the line limit */
 #define OUTPUT_HIGH_WATER 65536		/* stop reading from a client that does not read */
@@ -161,36 +162,6 @@ static int send_bytes(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* log_verdict - the one line per decision an admin reads */
-static void log_verdict(struct conn *c, const struct gg_request *r, const struct gg_verdict *v)
-{
-	char name[80], addr[80], helo[80], from[120], to[120], detail[200], extra[600];
-
-	gg_sanitize(name, sizeof(name), r->client_name, strlen(r->client_name), 64);
-	gg_sanitize(addr, sizeof(addr), r->client_address, strlen(r->client_address), 64);
-	gg_sanitize(helo, sizeof(helo), r->helo_name, strlen(r->helo_name), 64);
-	gg_sanitize(from, sizeof(from), r->sender, strlen(r->sender), 100);
-	gg_sanitize(to, sizeof(to), r->recipient, strlen(r->recipient), 100);
-	gg_sanitize(detail, sizeof(detail), v->detail, strlen(v->detail), 150);
-	extra[0] = '\0';
-	if (v->scored) {
-		char reasons[420];
-		gg_sanitize(reasons, sizeof(reasons), v->reasons, strlen(v->reasons), 400);
-		snprintf(extra, sizeof(extra), " score=%g reasons=%s", v->score,
-			 reasons[0] ? reasons : "-");
-	}
-	if (v->action == GG_ACTION_GREYLIST && !v->db_error)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delay=%ld", v->remaining);
-	else if (v->delayed > 0)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " delayed=%ld", v->delayed);
-	gg_log_batched(&c->pd->log, v->db_error ? LOG_WARNING : LOG_INFO,
-		   "%s%sclient=%s[%s] helo=<%s> from=<%s> to=<%s> action=%s reason=%s%s%s%s%s",
-		   r->queue_id[0] ? r->queue_id : "", r->queue_id[0] ? ": " : "",
-		   name[0] ? name : "unknown", addr, helo, from, to,
-		   gg_engine_action_str(v->action), v->reason, extra,
-		   detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
-}
-
 /* batch_add - a request (refused if req is NULL) joins the batch of this turn */
 static void batch_add(struct conn *c, const struct gg_request *req, const struct gg_score *score)
 {
@@ -270,7 +241,7 @@ static int render(struct conn *c, const struct gg_request *req, const struct gg_
 	int n;
 
 	if (req->stage == GG_STAGE_RCPT || v->action != GG_ACTION_ACCEPT || v->db_error)
-		log_verdict(c, req, v);
+		gg_vlog_verdict(&c->pd->log, 1, req, v);
 	switch (v->action) {
 	case GG_ACTION_GREYLIST:
 		n = snprintf(buf, sizeof(buf), "action=DEFER_IF_PERMIT %s\n\n", v->text);

@@ -28,6 +28,7 @@
 
 #include "checks.h"
 #include "config.h"
+#include "daemon.h"
 #include "policyd.h"
 #include "privs.h"
 #include "util.h"
@@ -223,97 +224,6 @@ static int drop_privileges(struct policyd *pd, char *err, size_t errsize)
 	return gg_privs_drop(pd->cfg->user, dbdir, err, errsize) == GG_OK ? 0 : -1;
 }
 
-/* daemonize - fork; the parent waits for the child's start-up verdict on a pipe */
-static int daemonize(int *report_fd)
-{
-	int p[2];
-	pid_t pid;
-	char buf[1024];
-	ssize_t n;
-	size_t got = 0;
-
-	if (pipe(p) != 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid > 0) {
-		close(p[1]);
-		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
-			got += (size_t)n;
-		buf[got] = '\0';
-		if (got == 1 && buf[0] == '+')
-			_exit(0);
-		fprintf(stderr, "%s: fatal: %s\n", PROG, got ? buf : "start-up failed (see syslog)");
-		_exit(1);
-	}
-	close(p[0]);
-	(void)setsid();
-	if (chdir("/") != 0)
-		return -1;
-	int fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-	*report_fd = p[1];
-	return 0;
-}
-
-/* report - tell the waiting parent how start-up went */
-static void report(int fd, const char *msg)
-{
-	if (fd < 0)
-		return;
-	if (write(fd, msg, strlen(msg)) < 0) {
-		/* The parent is gone; nothing more to tell. */
-	}
-	close(fd);
-}
-
-/* write_pid_file - for init scripts */
-static int write_pid_file(const char *path, char *err, size_t errsize)
-{
-	FILE *fp;
-
-	if (path[0] == '\0')
-		return 0;
-	if ((fp = fopen(path, "w")) == NULL) {
-		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
-	return 0;
-}
-
-/*
- * remove_pid_file - at a clean exit, if the file still names us.  After
- * the privilege drop this works only in a directory the user may write
- * (install -d -o greygate /run/greygate); elsewhere the file stays, as
- * the manual says, and a line says why.
- */
-static void remove_pid_file(struct policyd *pd)
-{
-	const char *path = pd->cfg->pid_file;
-	char buf[32];
-	FILE *fp;
-	long pid = 0;
-
-	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
-		return;
-	if (fgets(buf, sizeof(buf), fp) != NULL)
-		pid = strtol(buf, NULL, 10);
-	fclose(fp);
-	if (pid != (long)getpid())
-		return;		/* another instance wrote it since */
-	if (unlink(path) != 0)
-		gg_log_info(&pd->log, "pid_file %s left in place: %s (the user needs write "
-			    "access to its directory, e.g. /run/greygate/)", path, strerror(errno));
-}
-
 /* startup_failed - a start-up error on stderr; release what exists so far */
 static int startup_failed(struct policyd *pd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -401,17 +311,17 @@ int main(int argc, char **argv)
 	raise_fd_limit(&pd);
 	if (policyd_bind(&pd, err, sizeof(err)) != 0)
 		return startup_failed(&pd, "%s", err);
-	if (!foreground && daemonize(&report_fd) != 0)
+	if (!foreground && gg_daemon_background(PROG, &report_fd) != 0)
 		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
-	    write_pid_file(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
+	    gg_daemon_write_pid(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
 	    drop_privileges(&pd, err, sizeof(err)) != 0 ||
 	    (pd.base = event_base_new()) == NULL) {
 		if (pd.base == NULL && err[0] == '\0')
 			snprintf(err, sizeof(err), "cannot create the event loop");
 		gg_log_err(&pd.log, "fatal: %s", err);
-		report(report_fd, err);
+		gg_daemon_report(report_fd, err);
 		gg_store_close(pd.store);
 		for (int i = 0; i < pd.nlisten; i++)
 			close(pd.listen_fd[i]);
@@ -420,9 +330,9 @@ int main(int argc, char **argv)
 	}
 	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s, greylist_delay=%lds",
 		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database, pd.cfg->greylist_delay);
-	report(report_fd, "+");
+	gg_daemon_report(report_fd, "+");
 	rc = policyd_run(&pd);
-	remove_pid_file(&pd);
+	gg_daemon_remove_pid(pd.cfg->pid_file, &pd.log);
 	gg_store_close(pd.store);
 	gg_log_info(&pd.log, "stopped; database closed cleanly");
 	event_base_free(pd.base);

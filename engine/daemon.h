@@ -1,0 +1,35 @@
+/*
+ * daemon.h - what greygate's daemons do alike at start-up and exit
+ *
+ * Going to the background so that the starting shell still learns whether
+ * start-up worked: gg_daemon_background() forks; the parent waits on a
+ * pipe and exits 0 when the child reports "+" with gg_daemon_report(), or
+ * prints the child's error ("PROG: fatal: ...") and exits 1.  The pid
+ * file is written after the database is open and removed at a clean exit
+ * if it still names this process.
+ */
+#ifndef GG_DAEMON_H
+#define GG_DAEMON_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+/*
+ * Fork into the background (new session, cwd /, stdio on /dev/null).  In
+ * the child returns 0 and the pipe to report on in *report_fd; -1 on error
+ * (errno set).  The parent never returns.
+ */
+int gg_daemon_background(const char *prog, int *report_fd);
+/* Tell the waiting parent: "+" when running, else the error text; closes fd (-1: no-op). */
+void gg_daemon_report(int fd, const char *msg);
+/* Write our pid to path ("" : none); -1 with "pid_file = PATH: why" in err. */
+int gg_daemon_write_pid(const char *path, char *err, size_t errsize);
+/*
+ * Remove the pid file at a clean exit if it still names us.  After the
+ * privilege drop this needs a directory the user may write; otherwise the
+ * file stays and one info line says why.
+ */
+void gg_daemon_remove_pid(const char *path, const struct gg_log *log);
+
+#endif
