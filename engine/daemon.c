@@ -10,6 +10,78 @@
 
 #include "daemon.h"
 
+int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
+		   void (*usage)(FILE *fp), struct gg_daemon_args *a)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->config_path = default_config;
+	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case 'f':
+			a->foreground = 1;
+			break;
+		case 't':
+			a->check = 1;
+			break;
+		case 'n':
+			a->print = 1;
+			break;
+		case 'o':
+			if (a->noverrides == GG_DAEMON_MAX_OVERRIDES) {
+				fprintf(stderr, "%s: fatal: more than %d -o options\n", prog,
+					GG_DAEMON_MAX_OVERRIDES);
+				return 64;
+			}
+			a->overrides[a->noverrides++] = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", prog, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	return -1;
+}
+
+struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
+				   enum gg_status (*validate)(const struct gg_config *cfg, char *err,
+							      size_t errsize),
+				   char *err, size_t errsize)
+{
+	struct gg_config *cfg = gg_config_new();
+
+	if (cfg == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (gg_config_load(cfg, a->config_path, err, errsize) != GG_OK)
+		goto fail;
+	for (int i = 0; i < a->noverrides; i++)
+		if (gg_config_override(cfg, a->overrides[i], err, errsize) != GG_OK)
+			goto fail;
+	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
+	    (validate != NULL && validate(cfg, err, errsize) != GG_OK))
+		goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
 int gg_daemon_background(const char *prog, int *report_fd)
 {
 	int p[2], fd;

@@ -96,28 +96,20 @@ static int check_socket(const struct gg_config *cfg, char *err, size_t errsize)
 	return 0;
 }
 
-/* mlt_load_config - file, then -o overrides, then checks */
-struct gg_config *mlt_load_config(struct milter *m, char *err, size_t errsize)
+/* validate - the checks' settings and milter_socket */
+static enum gg_status validate(const struct gg_config *cfg, char *err, size_t errsize)
 {
-	struct gg_config *cfg = gg_config_new();
+	enum gg_status st = gg_checks_validate(cfg, err, errsize);
 
-	if (cfg == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return NULL;
-	}
-	if (gg_config_load(cfg, m->config_path, err, errsize) != GG_OK)
-		goto fail;
-	for (int i = 0; i < m->noverrides; i++)
-		if (gg_config_override(cfg, m->overrides[i], err, errsize) != GG_OK)
-			goto fail;
-	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
-	    gg_checks_validate(cfg, err, errsize) != GG_OK ||
-	    check_socket(cfg, err, errsize) != 0)
-		goto fail;
-	return cfg;
-fail:
-	gg_config_free(cfg);
-	return NULL;
+	if (st != GG_OK)
+		return st;
+	return check_socket(cfg, err, errsize) == 0 ? GG_OK : GG_EINVAL;
+}
+
+/* mlt_load_config - file, then -o overrides, then checks */
+struct gg_config *mlt_load_config(const struct milter *m, char *err, size_t errsize)
+{
+	return gg_daemon_config(&m->args, validate, err, errsize);
 }
 
 /* socket_path - the file of a unix socket, or NULL for inet */
@@ -180,61 +172,25 @@ int main(int argc, char **argv)
 {
 	struct milter m;
 	char err[1024];
-	int opt, foreground = 0, check = 0, print = 0, report_fd = -1, rc;
+	int report_fd = -1, rc;
 	const char *dbdir;
 
 	memset(&m, 0, sizeof(m));
-	m.config_path = DEFAULT_CONFIG;
 	m.queue.wake_fd = -1;
-	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
-		switch (opt) {
-		case 'c':
-			m.config_path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 't':
-			check = 1;
-			break;
-		case 'n':
-			print = 1;
-			break;
-		case 'o':
-			if (m.noverrides == MLT_MAX_OVERRIDES) {
-				fprintf(stderr, "%s: fatal: more than %d -o options\n", MLT_PROG,
-					MLT_MAX_OVERRIDES);
-				return 64;
-			}
-			m.overrides[m.noverrides++] = optarg;
-			break;
-		case 'V':
-			printf("%s %s\n", MLT_PROG, PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 64;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 64;
-	}
+	if ((rc = gg_daemon_args(argc, argv, MLT_PROG, DEFAULT_CONFIG, usage, &m.args)) >= 0)
+		return rc;
 	if ((m.cfg = mlt_load_config(&m, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);
 		return 1;
 	}
-	if (check || print) {
-		if (print)
+	if (m.args.check || m.args.print) {
+		if (m.args.print)
 			gg_config_print(m.cfg, stdout, 0);
 		gg_config_free(m.cfg);
 		return 0;
 	}
 	if (gg_log_open(&m.log, m.cfg->syslog_name[0] ? m.cfg->syslog_name : MLT_PROG,
-			m.cfg->syslog_facility, foreground) != 0) {
+			m.cfg->syslog_facility, m.args.foreground) != 0) {
 		fprintf(stderr, "%s: fatal: syslog_facility = %s: unknown facility\n", MLT_PROG,
 			m.cfg->syslog_facility);
 		gg_config_free(m.cfg);
@@ -248,7 +204,7 @@ int main(int argc, char **argv)
 		gg_config_free(m.cfg);
 		return 1;
 	}
-	if (!foreground && gg_daemon_background(MLT_PROG, &report_fd) != 0) {
+	if (!m.args.foreground && gg_daemon_background(MLT_PROG, &report_fd) != 0) {
 		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
 			strerror(errno));
 		gg_config_free(m.cfg);

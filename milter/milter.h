@@ -23,13 +23,13 @@
 
 #include "checks.h"
 #include "config.h"
+#include "daemon.h"
 #include "engine.h"
 #include "log.h"
 #include "score.h"
 #include "store.h"
 
 #define MLT_PROG "greygate-milter"
-#define MLT_MAX_OVERRIDES 64
 #define MLT_QUEUE_MAX 1024		/* jobs waiting for the engine thread, at most */
 #define MLT_WAIT_SLACK_MS 2000		/* a callback waits dns_timeout plus this */
 #define MLT_HEADER_MAX 1024		/* one "Name: value" header line */
@@ -89,9 +89,7 @@ struct mlt_worker;
 /* The daemon: owned by main(); the callbacks reach it through one pointer. */
 struct milter {
 	struct gg_log log;
-	const char *config_path;
-	const char *overrides[MLT_MAX_OVERRIDES];
-	int noverrides;
+	struct gg_daemon_args args;	/* command line: -c, -o, ... */
 	/* Owned by the engine thread while it runs (SIGHUP swaps it), by main() otherwise. */
 	struct gg_config *cfg;
 	struct gg_store *store;
@@ -101,7 +99,7 @@ struct milter {
 };
 
 /* main.c: load, override and check a configuration snapshot; NULL with err on failure. */
-struct gg_config *mlt_load_config(struct milter *m, char *err, size_t errsize);
+struct gg_config *mlt_load_config(const struct milter *m, char *err, size_t errsize);
 
 /* queue.c */
 int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize);

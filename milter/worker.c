@@ -275,7 +275,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	mlt_maint_reload(w->maint, old);
 	/* Decisions are synchronous on this thread: nothing refers to the old snapshot now. */
 	gg_config_free(old);
-	gg_log_info(&m->log, "configuration reloaded from %s", m->config_path);
+	gg_log_info(&m->log, "configuration reloaded from %s", m->args.config_path);
 }
 
 /* on_usr1 - statistics lines */

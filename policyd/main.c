@@ -48,26 +48,9 @@ static void usage(FILE *fp)
 }
 
 /* policyd_load_config - file, then -o overrides, then checks */
-struct gg_config *policyd_load_config(struct policyd *pd, char *err, size_t errsize)
+struct gg_config *policyd_load_config(const struct policyd *pd, char *err, size_t errsize)
 {
-	struct gg_config *cfg = gg_config_new();
-
-	if (cfg == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return NULL;
-	}
-	if (gg_config_load(cfg, pd->config_path, err, errsize) != GG_OK)
-		goto fail;
-	for (int i = 0; i < pd->noverrides; i++)
-		if (gg_config_override(cfg, pd->overrides[i], err, errsize) != GG_OK)
-			goto fail;
-	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
-	    gg_checks_validate(cfg, err, errsize) != GG_OK)
-		goto fail;
-	return cfg;
-fail:
-	gg_config_free(cfg);
-	return NULL;
+	return gg_daemon_config(&pd->args, gg_checks_validate, err, errsize);
 }
 
 /* bind_inet - "ADDR:PORT" or "[ADDR]:PORT" */
@@ -247,62 +230,26 @@ int main(int argc, char **argv)
 {
 	struct policyd pd;
 	char err[1024];
-	int opt, foreground = 0, check = 0, print = 0, report_fd = -1, rc;
+	int report_fd = -1, rc;
 
 	memset(&pd, 0, sizeof(pd));
-	pd.config_path = DEFAULT_CONFIG;
-	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
-		switch (opt) {
-		case 'c':
-			pd.config_path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 't':
-			check = 1;
-			break;
-		case 'n':
-			print = 1;
-			break;
-		case 'o':
-			if (pd.noverrides == POLICYD_MAX_OVERRIDES) {
-				fprintf(stderr, "%s: fatal: more than %d -o options\n", PROG,
-					POLICYD_MAX_OVERRIDES);
-				return 64;
-			}
-			pd.overrides[pd.noverrides++] = optarg;
-			break;
-		case 'V':
-			printf("%s %s\n", PROG, PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 64;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 64;
-	}
+	if ((rc = gg_daemon_args(argc, argv, PROG, DEFAULT_CONFIG, usage, &pd.args)) >= 0)
+		return rc;
 	if ((pd.cfg = policyd_load_config(&pd, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: fatal: %s\n", PROG, err);
 		return 1;
 	}
-	if (check) {
+	if (pd.args.check) {
 		gg_config_free(pd.cfg);
 		return 0;
 	}
-	if (print) {
+	if (pd.args.print) {
 		gg_config_print(pd.cfg, stdout, 0);
 		gg_config_free(pd.cfg);
 		return 0;
 	}
 	if (gg_log_open(&pd.log, pd.cfg->syslog_name[0] ? pd.cfg->syslog_name : PROG,
-			pd.cfg->syslog_facility, foreground) != 0) {
+			pd.cfg->syslog_facility, pd.args.foreground) != 0) {
 		return startup_failed(&pd, "syslog_facility = %s: unknown facility",
 				      pd.cfg->syslog_facility);
 	}
@@ -311,7 +258,7 @@ int main(int argc, char **argv)
 	raise_fd_limit(&pd);
 	if (policyd_bind(&pd, err, sizeof(err)) != 0)
 		return startup_failed(&pd, "%s", err);
-	if (!foreground && gg_daemon_background(PROG, &report_fd) != 0)
+	if (!pd.args.foreground && gg_daemon_background(PROG, &report_fd) != 0)
 		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||

@@ -14,12 +14,12 @@
 
 #include "checks.h"
 #include "config.h"
+#include "daemon.h"
 #include "engine.h"
 #include "log.h"
 #include "store.h"
 
 #define POLICYD_MAX_LISTENERS 16
-#define POLICYD_MAX_OVERRIDES 64
 #define POLICYD_BATCH_MAX 256	/* requests decided per database commit, at most */
 
 struct conn;
@@ -45,9 +45,7 @@ struct policyd {
 	struct gg_config *cfg;
 	struct gg_store *store;
 	struct gg_engine engine;
-	const char *config_path;
-	const char *overrides[POLICYD_MAX_OVERRIDES];
-	int noverrides;
+	struct gg_daemon_args args;	/* command line: -c, -o, ... */
 
 	int listen_fd[POLICYD_MAX_LISTENERS];
 	char listen_name[POLICYD_MAX_LISTENERS][128];
@@ -71,7 +69,7 @@ struct policyd {
 };
 
 /* Load, override and check a configuration snapshot; NULL with err set on failure. */
-struct gg_config *policyd_load_config(struct policyd *pd, char *err, size_t errsize);
+struct gg_config *policyd_load_config(const struct policyd *pd, char *err, size_t errsize);
 /* Bind every listen= socket (before privileges are dropped). */
 int policyd_bind(struct policyd *pd, char *err, size_t errsize);
 /* Adopt an accepted client socket (conn.c); -1 if out of memory. */

@@ -175,7 +175,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	 * the old checks only hold their own parsed copies of lists and weights.
 	 */
 	gg_config_free(old);
-	gg_log_info(&pd->log, "configuration reloaded from %s", pd->config_path);
+	gg_log_info(&pd->log, "configuration reloaded from %s", pd->args.config_path);
 }
 
 /* on_usr1 - statistics line */
