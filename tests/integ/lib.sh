@@ -303,6 +303,36 @@ count_header() {
         END { print n }' "$1"
 }
 
+# ---------------------------------------------------------------- NSD
+
+# gg_nsd_start DIR PORT ZONEFILE... - serve the zone files with NSD on
+# 127.0.0.1@PORT and ::1@PORT (configuration from tests/dns/nsd-conf.sh,
+# files under DIR), as a child stopped at exit; wait until it serves.
+# Sets GG_NSD_PID; returns 1 (with the logs shown) if it does not start.
+gg_nsd_start() {
+    local dir=$1 port=$2 nsd conf i=0
+    shift 2
+    nsd=$(command -v nsd || echo /usr/sbin/nsd)
+    if ! conf=$("$GG_SRC/tests/dns/nsd-conf.sh" "$dir" "$port" "$@"); then
+        gg_note "the test zones do not load (tests/dns/nsd-conf.sh)"
+        return 1
+    fi
+    gg_spawn "$dir/nsd.out" "$nsd" -d -c "$conf"
+    GG_NSD_PID=$GG_LAST_PID
+    while ! grep -q 'nsd started' "$dir/nsd.log" 2>/dev/null && gg_pid_alive "$GG_NSD_PID" &&
+        [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    if ! grep -q 'nsd started' "$dir/nsd.log" 2>/dev/null; then
+        gg_note "NSD did not start on port $port"
+        gg_tail "$dir/nsd.log"
+        gg_tail "$dir/nsd.out"
+        return 1
+    fi
+    return 0
+}
+
 # ---------------------------------------------------------------- Postfix
 
 # pf_start RUNDIR SMTP_PORT POLICY_PORT [name=value...] - start a private

@@ -40,7 +40,6 @@ gg_need_root
 [ -x "$GG_POLICYD_BIN" ] || gg_skip "greygate-policyd is not built ($GG_POLICYD_BIN)"
 gg_need_cmd postfix perl
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || gg_skip "nsd is not installed"
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
 
 gg_tmpdir RUN
 SMTP=$(gg_port 40)
@@ -123,17 +122,12 @@ if ! gg_policyd_start "$RUN/greygate.conf"; then
     fail "greygate-policyd starts" "see stderr"
     gg_done
 fi
-if ! conf=$("$GP_TESTS/nsd-conf.sh" "$RUN/nsd" "$DNSPORT"); then
-    fail "NSD configuration for the test zones" "nsd-conf.sh failed"
-    gg_done
-fi
-gg_spawn "$RUN/nsd.out" "$NSD" -d -c "$conf"
-NSD_PID=$GG_LAST_PID
-if ! wait_file_grep "$RUN/nsd/nsd.log" 'nsd started' 5 >/dev/null; then
+if ! gg_nsd_start "$RUN/nsd" "$DNSPORT" "$GP_TESTS/zones/probe.test.zone" \
+    "$GG_SRC/tests/dns/zones/example.test.zone"; then
     fail "NSD starts on port $DNSPORT" "see stderr"
-    gg_tail "$RUN/nsd.out"
     gg_done
 fi
+NSD_PID=$GG_NSD_PID
 
 # ---- (a) greylisting: deferred, then delivered --------------------------------
 gp "$RUN/a.json" --server "127.0.0.1:$SMTP" --to bob@example.test \

@@ -200,25 +200,14 @@ kill -TERM "$M1_PID"
 M1_STOP_T=$t_stop
 
 # ================================================================ part B
-if ! "$GG_SRC/tests/dns/nsd-conf.sh" "$RUN/nsd" "$NSD_PORT" "$GG_SRC"/tests/dns/zones/*.zone \
-    "$GG_SRC/tests/spf/spf.test.zone" >/dev/null; then
-    fail "setup" "the test zones do not load (tests/dns/nsd-conf.sh)"
-    gg_done
-fi
-gg_spawn "$RUN/nsd/nsd.out" "$NSD" -d -c "$RUN/nsd/nsd.conf"
-NSD_PID=$GG_LAST_PID
-i=0
-while ! grep -q 'nsd started' "$RUN/nsd/nsd.log" 2>/dev/null && gg_pid_alive "$NSD_PID" && [ $i -lt 100 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
-if grep -q 'nsd started' "$RUN/nsd/nsd.log" 2>/dev/null; then
+if gg_nsd_start "$RUN/nsd" "$NSD_PORT" "$GG_SRC"/tests/dns/zones/*.zone \
+    "$GG_SRC/tests/spf/spf.test.zone"; then
     pass "NSD serves tests/dns/zones and spf.test on 127.0.0.1:$NSD_PORT"
 else
     fail "NSD serves tests/dns/zones and spf.test on 127.0.0.1:$NSD_PORT" "it did not start"
-    gg_tail "$RUN/nsd/nsd.log"
     gg_done
 fi
+NSD_PID=$GG_NSD_PID
 
 # Bands as in t_postfix_checks.sh: reject >= 10, tag >= 5, greylist >= -10.
 DELAY=2
