@@ -6,8 +6,8 @@
 # when none exists, and Postfix is preseeded to "No configuration".
 set -eu
 what=${1:-build}
-build="gcc make autoconf automake libtool pkg-config libevent-dev libdb-dev libc-ares-dev libspf2-dev libmilter-dev ca-certificates"
-test="$build libcmocka-dev postfix swaks python3 procps postgrey nsd unbound miltertest"
+build="gcc make autoconf automake libtool pkg-config libevent-dev libdb-dev libc-ares-dev libspf2-dev libmilter-dev libhiredis-dev ca-certificates"
+test="$build libcmocka-dev postfix swaks python3 procps postgrey nsd unbound miltertest redis-server"
 bench="$build postgrey gross hyperfine"
 case $what in
 build) pkgs=$build ;;

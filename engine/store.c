@@ -1,14 +1,16 @@
 /*
  * store.c - choose a triplet store backend from its specification
  *
- * "bdb:/var/lib/greygate" is the only backend so far; the prefix picks the
- * backend and the rest is the backend's own address.
+ * "bdb:/var/lib/greygate" (Berkeley DB) or "redis:127.0.0.1:6379" (see
+ * store_redis.h); the prefix picks the backend and the rest is the
+ * backend's own address.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "store.h"
 #include "store_bdb.h"
+#include "store_redis.h"
 
 /* gg_store_open - open the backend named by spec */
 enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store **out,
@@ -22,6 +24,9 @@ enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store 
 		}
 		return gg_store_bdb_open(spec + 4, cache_mb, out, err, errsize);
 	}
-	snprintf(err, errsize, "database = %s: unknown backend (expected bdb:/directory)", spec);
+	if (strncmp(spec, "redis:", 6) == 0)
+		return gg_store_redis_open(spec, out, err, errsize);
+	snprintf(err, errsize, "database = %s: unknown backend (expected bdb:/directory or "
+		 "redis:HOST:PORT)", spec);
 	return GG_EINVAL;
 }

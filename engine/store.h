@@ -10,6 +10,11 @@
  * them no-ops.  Errors are returned as GG_EDB with a human-readable reason
  * available from gg_store_error() until the next call; the store never logs.
  *
+ * Lifetime: gg_store_set_lifetime() tells the store how long a record
+ * stays useful without being written (greylist_max_age).  A backend that
+ * expires records by itself (Redis) keeps each one a margin longer than
+ * that; Berkeley DB ignores it and relies on the expiry walk below.
+ *
  * Expiry: gg_store_expire_slice() examines at most `budget` records from
  * where the previous slice stopped, deletes records whose last activity is
  * older than `before` and records that do not decode, and reports whether
@@ -52,6 +57,8 @@ struct gg_store_ops {
 	/* Copy out the maintenance thread's last error, if any; returns 1 if there was one. */
 	int (*maintain_error)(struct gg_store *, char *buf, size_t size);
 	void (*close)(struct gg_store *);
+	/* Records unwritten for this many seconds may be forgotten; may be NULL. */
+	enum gg_status (*set_lifetime)(struct gg_store *, long seconds);
 };
 
 struct gg_store {
@@ -60,7 +67,8 @@ struct gg_store {
 };
 
 /*
- * Open a store from its specification, "bdb:/var/lib/greygate".
+ * Open a store from its specification: "bdb:/var/lib/greygate" or
+ * "redis:127.0.0.1:6379" (see store_redis.h for the Redis forms).
  * On failure *out is NULL and err holds the reason.
  */
 enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store **out,
@@ -71,6 +79,10 @@ static inline enum gg_status gg_store_commit(struct gg_store *s) { return s->ops
 static inline void gg_store_abort(struct gg_store *s) { s->ops->abort(s); }
 static inline void gg_store_close(struct gg_store *s) { if (s) s->ops->close(s); }
 static inline enum gg_status gg_store_checkpoint_now(struct gg_store *s) { return s->ops->checkpoint(s); }
+static inline enum gg_status gg_store_set_lifetime(struct gg_store *s, long seconds)
+{
+	return s->ops->set_lifetime != NULL ? s->ops->set_lifetime(s, seconds) : GG_OK;
+}
 static inline const char *gg_store_error(const struct gg_store *s) { return s->error; }
 
 #endif

@@ -214,6 +214,7 @@ int main(int argc, char **argv)
 	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
 	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store,
 			  err, sizeof(err)) != GG_OK ||
+	    gg_store_set_lifetime(m.store, m.cfg->greylist_max_age) != GG_OK ||
 	    gg_daemon_write_pid(m.cfg->pid_file, err, sizeof(err)) != 0 ||
 	    gg_privs_drop(m.cfg->user, dbdir, err, sizeof(err)) != GG_OK ||
 	    mlt_worker_start(&m, err, sizeof(err)) != 0) {

@@ -262,6 +262,7 @@ int main(int argc, char **argv)
 		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
+	    gg_store_set_lifetime(pd.store, pd.cfg->greylist_max_age) != GG_OK ||
 	    gg_daemon_write_pid(pd.cfg->pid_file, err, sizeof(err)) != 0 ||
 	    drop_privileges(&pd, err, sizeof(err)) != 0 ||
 	    (pd.base = event_base_new()) == NULL) {

@@ -165,9 +165,13 @@ static void test_open_specs(void **state)
 	assert_int_equal(gg_store_open("bdb:relative/dir", 1, &s, err, sizeof(err)), GG_EINVAL);
 	assert_null(s);
 	tu_assert_contains(err, "absolute path");
-	assert_int_equal(gg_store_open("redis:127.0.0.1", 1, &s, err, sizeof(err)), GG_EINVAL);
+	assert_int_equal(gg_store_open("mysql:127.0.0.1", 1, &s, err, sizeof(err)), GG_EINVAL);
 	assert_null(s);
 	tu_assert_contains(err, "unknown backend");
+	/* A Redis address without a port (t_store_redis tests the Redis forms). */
+	assert_int_equal(gg_store_open("redis:127.0.0.1", 1, &s, err, sizeof(err)), GG_EINVAL);
+	assert_null(s);
+	tu_assert_contains(err, "database = redis:127.0.0.1:");
 
 	/* A regular file where the directory should be. */
 	file = tu_write_file(f->dir, "plainfile", "x", 1);
