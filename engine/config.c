@@ -49,7 +49,7 @@ static const struct setting settings[] = {
 	{ "log_verbose", CT_BOOL, "no", 0, 0, OFF(log_verbose), NULL,
 	  "Log connection events and protocol details too" },
 	{ "database", CT_STR, "bdb:/var/lib/greygate", 0, 0, OFF(database), NULL,
-	  "Triplet store: bdb:DIRECTORY (a Berkeley DB environment)" },
+	  "Triplet store: bdb:DIRECTORY (Berkeley DB) or redis:HOST:PORT[/DB] (shared by MX hosts)" },
 	{ "database_cache_size", CT_INT, "32", 1, 4096, OFF(database_cache_size), NULL,
 	  "Berkeley DB cache in MB" },
 	{ "database_checkpoint_interval", CT_DURATION, "60s", 1, DAY, OFF(database_checkpoint_interval), NULL,

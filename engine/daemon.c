@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "store.h"
 
 int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
 		   void (*usage)(FILE *fp), struct gg_daemon_args *a)
@@ -73,8 +74,17 @@ struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
 	for (int i = 0; i < a->noverrides; i++)
 		if (gg_config_override(cfg, a->overrides[i], err, errsize) != GG_OK)
 			goto fail;
-	if (gg_config_finish(cfg, err, errsize) != GG_OK ||
-	    (validate != NULL && validate(cfg, err, errsize) != GG_OK))
+	if (gg_config_finish(cfg, err, errsize) != GG_OK)
+		goto fail;
+	/* The database setting's syntax, so -t catches it (the file's line first). */
+	{
+		char msg[512];
+		if (gg_store_check_spec(cfg->database, msg, sizeof(msg)) != GG_OK) {
+			snprintf(err, errsize, "%s: %s", gg_config_where(cfg, "database"), msg);
+			goto fail;
+		}
+	}
+	if (validate != NULL && validate(cfg, err, errsize) != GG_OK)
 		goto fail;
 	return cfg;
 fail:

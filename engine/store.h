@@ -74,6 +74,9 @@ struct gg_store {
 enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store **out,
 			     char *err, size_t errsize);
 
+/* Check a specification's syntax only, opening nothing (for -t). */
+enum gg_status gg_store_check_spec(const char *spec, char *err, size_t errsize);
+
 static inline enum gg_status gg_store_begin(struct gg_store *s) { return s->ops->begin(s); }
 static inline enum gg_status gg_store_commit(struct gg_store *s) { return s->ops->commit(s); }
 static inline void gg_store_abort(struct gg_store *s) { s->ops->abort(s); }

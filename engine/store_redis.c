@@ -853,6 +853,21 @@ bad:
 	return -1;
 }
 
+/* gg_store_redis_check - the address alone, nothing connected */
+enum gg_status gg_store_redis_check(const char *spec, char *err, size_t errsize)
+{
+	struct store_redis *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return GG_ENOMEM;
+	}
+	rc = parse_spec(s, spec, err, errsize);
+	free(s);
+	return rc == 0 ? GG_OK : GG_EINVAL;
+}
+
 /* gg_store_redis_open - parse the address and connect if the server answers */
 enum gg_status gg_store_redis_open(const char *spec, struct gg_store **out,
 				   char *err, size_t errsize)

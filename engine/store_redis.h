@@ -31,5 +31,7 @@
  */
 enum gg_status gg_store_redis_open(const char *spec, struct gg_store **out,
 				   char *err, size_t errsize);
+/* Only check the spec's syntax (for -t): GG_OK or GG_EINVAL with err as above. */
+enum gg_status gg_store_redis_check(const char *spec, char *err, size_t errsize);
 
 #endif

@@ -266,6 +266,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	m->cfg = ncfg;
 	w->engine.cfg = ncfg;
 	mlt_queue_set_wait(&m->queue, wait_ms(ncfg));
+	/* Redis keeps each record greylist_max_age (plus a margin); BDB ignores this. */
+	if (ncfg->greylist_max_age != old->greylist_max_age)
+		(void)gg_store_set_lifetime(m->store, ncfg->greylist_max_age);
 	{
 		/* New lists: probe them now, then every dnsbl_probe_interval. */
 		struct timeval pi = { ncfg->dnsbl_probe_interval, 0 };

@@ -156,6 +156,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	pd->cfg = ncfg;
 	pd->engine.cfg = ncfg;
 	pd->log.verbose = ncfg->log_verbose;
+	/* Redis keeps each record greylist_max_age (plus a margin); BDB ignores this. */
+	if (ncfg->greylist_max_age != old->greylist_max_age)
+		(void)gg_store_set_lifetime(pd->store, ncfg->greylist_max_age);
 	{
 		/* New lists: probe them now, then every dnsbl_probe_interval. */
 		struct timeval pi = { ncfg->dnsbl_probe_interval, 0 };

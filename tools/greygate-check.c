@@ -19,6 +19,7 @@
  * error, 69 database or DNS set-up failure.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,9 @@ int main(int argc, char **argv)
 	struct gg_explain x;
 	struct run run;
 	char err[1024];
+
+	/* A Redis server that closes the connection must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 
 	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (opt) {

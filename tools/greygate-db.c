@@ -16,6 +16,7 @@
  * 64 usage or configuration error.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,8 @@ int main(int argc, char **argv)
 	struct gg_engine engine;
 	char err[1024];
 
+	/* A Redis server that closes the connection must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	while ((opt = getopt(argc, argv, "+c:o:h")) != -1) {
 		switch (opt) {
 		case 'c':

@@ -326,6 +326,9 @@ def test_config_check(tmp):
         ("greylist_header = maybe\n", ":1: greylist_header: 'maybe' is not yes or no"),
         ("whitelist_clients = 192.0.2.0/24,\n  300.1.1.1\n", ":1: '300.1.1.1' is not"),
         ("greylist_ipv4_prefix = 33\n", ":1: greylist_ipv4_prefix: '33' is out of range"),
+        ("user =\ndatabase = redis:localhost\n", ":2: database = redis:localhost: not a Redis address"),
+        ("user =\ndatabase = bdb:var/db\n", ":2: database = bdb:var/db: the directory must be an absolute path"),
+        ("user =\ndatabase = mysql:x\n", ":2: database = mysql:x: unknown backend"),
     ]
     for text, expect in cases:
         with open(bad, "w") as f:

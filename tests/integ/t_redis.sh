@@ -140,6 +140,19 @@ else
     fail "the record expires after greylist_max_age plus one day" "TTL '$ttl'"
 fi
 
+# (c2) a reload with another greylist_max_age: new records get the new expiry
+sed -i "s/^greylist_max_age = .*/greylist_max_age = $((MAXAGE * 2))s/" "$CONF_A"
+kill -HUP "$PID_A"
+wait_file_grep "$LOG_A" 'configuration reloaded' 5 >/dev/null
+ask "$PA" 203.0.113.77 reload@sender.test bob@example.test >/dev/null
+ttl=$(rcli ttl "gg:t/203.0.113.0/24/reload@sender.test/bob@example.test")
+if [ "$ttl" -gt $((2 * MAXAGE + 86400 - 60)) ] 2>/dev/null && [ "$ttl" -le $((2 * MAXAGE + 86400)) ]; then
+    pass "after a reload records expire after the new greylist_max_age plus one day (TTL $ttl)"
+else
+    fail "after a reload records expire after the new greylist_max_age plus one day" "TTL '$ttl'"
+fi
+rcli del "gg:t/203.0.113.0/24/reload@sender.test/bob@example.test" >/dev/null
+
 # (d) greygate-db against Redis
 out=$("$GG_DB_BIN" -c "$CONF_A" stats 2>&1)
 check_match "greygate-db stats counts the shared records" \
