@@ -3,6 +3,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -387,6 +388,37 @@ void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t 
 		decide_alone(e, req, now, v);
 }
 
+/*
+ * prefetch - a store with server round trips (Redis) reads every key the
+ * batch will read in one go, in the order greylist_ops() reads them.
+ */
+static void prefetch(struct gg_engine *e, const struct gg_greylist_params *p,
+		     const struct gg_verdict *v, size_t n)
+{
+	const void **keys;
+	size_t *lens, k = 0;
+
+	if (!gg_store_can_prefetch(e->store) || (keys = calloc(2 * n, sizeof(*keys))) == NULL)
+		return;
+	if ((lens = calloc(2 * n, sizeof(*lens))) == NULL) {
+		free(keys);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].db_pending)
+			continue;
+		if (p->auto_whitelist > 0) {
+			keys[k] = v[i].ckey;
+			lens[k++] = v[i].cklen;
+		}
+		keys[k] = v[i].key;
+		lens[k++] = v[i].klen;
+	}
+	gg_store_prefetch(e->store, k, (const void *const *)keys, lens);
+	free(keys);
+	free(lens);
+}
+
 /* gg_engine_eval_batch - decide n requests with one commit */
 void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
 			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res)
@@ -403,6 +435,7 @@ void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *r
 		return;
 	params(e->cfg, &p);
 	if ((st = gg_store_begin(e->store)) == GG_OK) {
+		prefetch(e, &p, v, n);
 		for (i = 0; i < n && st == GG_OK; i++)
 			if (v[i].db_pending)
 				st = greylist_ops(e, &p, now, &v[i], &res[i]);

@@ -59,6 +59,13 @@ struct gg_store_ops {
 	void (*close)(struct gg_store *);
 	/* Records unwritten for this many seconds may be forgotten; may be NULL. */
 	enum gg_status (*set_lifetime)(struct gg_store *, long seconds);
+	/*
+	 * Inside a transaction: read these keys now, in one go, so the get()s
+	 * of them that follow are answered from memory until commit or abort
+	 * (a server round trip per batch instead of one per key).  A hint: on
+	 * error nothing is kept and get() asks key by key.  May be NULL.
+	 */
+	void (*prefetch)(struct gg_store *, size_t n, const void *const *keys, const size_t *klens);
 };
 
 struct gg_store {
@@ -87,5 +94,12 @@ static inline enum gg_status gg_store_set_lifetime(struct gg_store *s, long seco
 	return s->ops->set_lifetime != NULL ? s->ops->set_lifetime(s, seconds) : GG_OK;
 }
 static inline const char *gg_store_error(const struct gg_store *s) { return s->error; }
+static inline int gg_store_can_prefetch(const struct gg_store *s) { return s->ops->prefetch != NULL; }
+static inline void gg_store_prefetch(struct gg_store *s, size_t n, const void *const *keys,
+				     const size_t *klens)
+{
+	if (s->ops->prefetch != NULL)
+		s->ops->prefetch(s, n, keys, klens);
+}
 
 #endif

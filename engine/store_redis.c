@@ -9,7 +9,10 @@
  * Transactions: begin() starts buffering writes; get() answers from that
  * buffer first (a batch reads what it wrote earlier), else sends GET;
  * put() and del() are buffered; commit() sends all buffered writes as one
- * MULTI ... EXEC pipeline (one round trip) and abort() drops them.  Reads
+ * MULTI ... EXEC pipeline (one round trip) and abort() drops them.
+ * prefetch() reads a whole batch's keys with one MGET; get() answers from
+ * what it read (after the writes) until the transaction ends, so a batch
+ * costs two round trips however many requests it holds.  Reads
  * are not isolated: two hosts deciding the same triplet in the same
  * millisecond both write, and the later write wins, which at worst delays
  * one sender once more.  del() asks EXISTS so it can report GG_NOTFOUND.
@@ -53,6 +56,14 @@
 #define RETRY_MAX_SHIFT 3		/* ...and after failures in a row, one every 8 s */
 #define SCAN_COUNT "500"
 
+/* One prefetched value (val NULL: the key does not exist); the key carries the prefix. */
+struct rentry {
+	char *key;
+	size_t klen;
+	char *val;
+	size_t vlen;
+};
+
 /* One buffered write; the key already carries the prefix. */
 struct wentry {
 	char *key;
@@ -79,6 +90,8 @@ struct store_redis {
 	int in_txn;
 	struct wentry *w;
 	size_t nw, capw;
+	struct rentry *r;	/* prefetched values, in the order asked */
+	size_t nr, rnext;	/* rnext: where the next get() probably is */
 	long long px;		/* record lifetime in ms */
 };
 
@@ -234,7 +247,19 @@ static struct wentry *find(struct store_redis *s, const char *pkey, size_t pklen
 	return NULL;
 }
 
-/* clear - forget every buffered write */
+/* clear_reads - forget every prefetched value */
+static void clear_reads(struct store_redis *s)
+{
+	for (size_t i = 0; i < s->nr; i++) {
+		free(s->r[i].key);
+		free(s->r[i].val);
+	}
+	free(s->r);
+	s->r = NULL;
+	s->nr = s->rnext = 0;
+}
+
+/* clear - forget every buffered write and prefetched value */
 static void clear(struct store_redis *s)
 {
 	for (size_t i = 0; i < s->nw; i++) {
@@ -242,6 +267,20 @@ static void clear(struct store_redis *s)
 		free(s->w[i].val);
 	}
 	s->nw = 0;
+	clear_reads(s);
+}
+
+/* find_read - the prefetched value of a prefixed key, or NULL (gets come in prefetch order) */
+static struct rentry *find_read(struct store_redis *s, const char *pkey, size_t pklen)
+{
+	for (size_t k = 0; k < s->nr; k++) {
+		size_t i = (s->rnext + k) % s->nr;
+		if (s->r[i].klen == pklen && memcmp(s->r[i].key, pkey, pklen) == 0) {
+			s->rnext = i + 1;
+			return &s->r[i];
+		}
+	}
+	return NULL;
 }
 
 /* prefixed - "gg:" + key in a new buffer */
@@ -444,6 +483,19 @@ static enum gg_status redis_get(struct gg_store *gs, const void *key, size_t kle
 		*vlen = w->vlen;
 		return GG_OK;
 	}
+	if (s->in_txn) {
+		struct rentry *re = find_read(s, pkey, pklen);
+		if (re != NULL) {
+			free(pkey);
+			if (re->val == NULL)
+				return GG_NOTFOUND;
+			if (re->vlen > vsize)
+				return GG_EFORMAT;	/* junk: the caller deletes it */
+			memcpy(val, re->val, re->vlen);
+			*vlen = re->vlen;
+			return GG_OK;
+		}
+	}
 	if ((st = connect_now(s)) != GG_OK) {
 		free(pkey);
 		return st;
@@ -484,6 +536,58 @@ static enum gg_status redis_get(struct gg_store *gs, const void *key, size_t kle
 	}
 	freeReplyObject(r);
 	return st;
+}
+
+/* redis_prefetch - one MGET for the keys a batch will read */
+static void redis_prefetch(struct gg_store *gs, size_t n, const void *const *keys,
+			   const size_t *klens)
+{
+	struct store_redis *s = (struct store_redis *)gs;
+	const char **argv = NULL;
+	size_t *len = NULL, i;
+	redisReply *r = NULL;
+
+	if (!s->in_txn || n == 0 || n > 100000 || connect_now(s) != GG_OK)
+		return;
+	clear_reads(s);
+	if ((argv = calloc(n + 1, sizeof(*argv))) == NULL ||
+	    (len = calloc(n + 1, sizeof(*len))) == NULL ||
+	    (s->r = calloc(n, sizeof(*s->r))) == NULL)
+		goto out;
+	argv[0] = "MGET";
+	len[0] = 4;
+	for (i = 0; i < n; i++) {
+		if ((s->r[i].key = prefixed(keys[i], klens[i], &s->r[i].klen)) == NULL)
+			goto out;
+		s->nr = i + 1;
+		argv[i + 1] = s->r[i].key;
+		len[i + 1] = s->r[i].klen;
+	}
+	if ((r = command(s, (int)(n + 1), argv, len, "MGET")) == NULL ||
+	    r->type != REDIS_REPLY_ARRAY || r->elements != n)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const redisReply *e = r->element[i];
+		if (e->type == REDIS_REPLY_STRING) {
+			if ((s->r[i].val = malloc(e->len ? e->len : 1)) == NULL)
+				goto out;
+			memcpy(s->r[i].val, e->str, e->len);
+			s->r[i].vlen = e->len;
+		} else if (e->type != REDIS_REPLY_NIL) {
+			goto out;	/* not a string (WRONGTYPE): let get() report it */
+		}
+	}
+	free(argv);
+	free(len);
+	freeReplyObject(r);
+	return;
+out:
+	/* Only a hint: keep nothing, get() asks key by key. */
+	free(argv);
+	free(len);
+	if (r != NULL)
+		freeReplyObject(r);
+	clear_reads(s);
 }
 
 static enum gg_status redis_put(struct gg_store *gs, const void *key, size_t klen,
@@ -741,6 +845,7 @@ static const struct gg_store_ops redis_ops = {
 	.maintain_error = redis_maintain_error,
 	.close = redis_close,
 	.set_lifetime = redis_set_lifetime,
+	.prefetch = redis_prefetch,
 };
 
 /* all_digits - s[0..len) is a non-empty run of decimal digits */

@@ -499,6 +499,69 @@ static void test_read_your_writes(void **state)
 	assert_memory_equal(v, "second!", 7);
 }
 
+/* calls - how often the server ran a command since the last CONFIG RESETSTAT */
+static long calls(const char *cmd)
+{
+	redisReply *r = acmd("INFO commandstats");
+	char pat[64];
+	const char *p;
+	long n = 0;
+
+	snprintf(pat, sizeof(pat), "cmdstat_%s:calls=", cmd);
+	if (r->type == REDIS_REPLY_STRING && (p = strstr(r->str, pat)) != NULL)
+		n = strtol(p + strlen(pat), NULL, 10);
+	freeReplyObject(r);
+	return n;
+}
+
+static void test_prefetch(void **state)
+{
+	struct gg_store *s = ((struct fx *)*state)->s;
+	const void *keys[4] = { "c/a", "t/a", "t/missing", "t/b" };
+	size_t lens[4] = { 3, 3, 9, 3 };
+	uint8_t v[GG_RECORD_MAX];
+	size_t n;
+
+	assert_true(gg_store_can_prefetch(s));
+	put1(s, "c/a", "client", 6);
+	put1(s, "t/a", "triplet", 7);
+	put1(s, "t/b", "bee", 3);
+	freeReplyObject(acmd("CONFIG RESETSTAT"));
+	assert_int_equal(gg_store_begin(s), GG_OK);
+	gg_store_prefetch(s, 4, keys, lens);
+	/* Every get of the batch is answered from the one MGET. */
+	assert_int_equal(s->ops->get(s, "c/a", 3, v, sizeof(v), &n), GG_OK);
+	assert_int_equal(n, 6);
+	assert_memory_equal(v, "client", 6);
+	assert_int_equal(s->ops->get(s, "t/a", 3, v, sizeof(v), &n), GG_OK);
+	assert_memory_equal(v, "triplet", 7);
+	assert_int_equal(s->ops->get(s, "t/missing", 9, v, sizeof(v), &n), GG_NOTFOUND);
+	/* The transaction's own writes win over what was read. */
+	assert_int_equal(s->ops->put(s, "t/b", 3, "written", 7), GG_OK);
+	assert_int_equal(s->ops->get(s, "t/b", 3, v, sizeof(v), &n), GG_OK);
+	assert_memory_equal(v, "written", 7);
+	/* A value larger than the buffer is junk, as without prefetching. */
+	assert_int_equal(s->ops->get(s, "c/a", 3, v, 2, &n), GG_EFORMAT);
+	assert_int_equal(calls("mget"), 1);
+	assert_int_equal(calls("get"), 0);
+	assert_int_equal(gg_store_commit(s), GG_OK);
+	/* After the transaction nothing prefetched is left: the next get asks Redis. */
+	freeReplyObject(acmd("SET " GG_REDIS_PREFIX "t/a changed"));
+	assert_int_equal(get1(s, "t/a", v, &n), GG_OK);
+	assert_memory_equal(v, "changed", 7);
+	assert_int_equal(calls("get"), 1);
+	/* Outside a transaction a prefetch is ignored. */
+	gg_store_prefetch(s, 4, keys, lens);
+	assert_int_equal(calls("mget"), 1);
+	/* A key never prefetched is still read from Redis in the transaction. */
+	assert_int_equal(gg_store_begin(s), GG_OK);
+	gg_store_prefetch(s, 1, keys, lens);
+	assert_int_equal(s->ops->get(s, "t/b", 3, v, sizeof(v), &n), GG_OK);
+	assert_memory_equal(v, "written", 7);
+	gg_store_abort(s);
+	assert_int_equal(calls("get"), 2);
+}
+
 static void test_many_writes_one_commit(void **state)
 {
 	struct gg_store *s = ((struct fx *)*state)->s;
@@ -870,6 +933,7 @@ int main(void)
 	T(test_put_get_del, "put, get and del in transactions; keys carry the gg: prefix");
 	T(test_abort_discards, "abort really discards puts and deletes");
 	T(test_read_your_writes, "a transaction reads its own buffered writes; commit applies them");
+	T(test_prefetch, "prefetch: one MGET answers the batch's gets; own writes win; ends with the transaction");
 	T(test_many_writes_one_commit, "1500 writes in one transaction");
 	T(test_txn_edges, "commit/abort without begin, begin twice, auto-commit, no-op maintenance");
 	T(test_small_buffer, "a value larger than the buffer is GG_EFORMAT");
