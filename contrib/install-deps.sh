@@ -8,7 +8,7 @@ set -eu
 what=${1:-build}
 build="gcc make autoconf automake libtool pkg-config libevent-dev libdb-dev libc-ares-dev libspf2-dev libmilter-dev libhiredis-dev ca-certificates"
 test="$build libcmocka-dev postfix swaks python3 procps postgrey nsd unbound miltertest redis-server"
-bench="$build postgrey gross hyperfine"
+bench="$build postgrey gross hyperfine nsd redis-server"
 case $what in
 build) pkgs=$build ;;
 test) pkgs=$test ;;
