@@ -357,35 +357,19 @@ static void finish(struct gg_engine *e, const struct gg_request *req, uint64_t n
 	}
 }
 
-/* decide_alone - one request in its own transaction, retried on deadlock */
-static void decide_alone(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-			 struct gg_verdict *v)
+/* prefetch_keys - the keys greylist_ops() reads for v, in its order; returns how many */
+static size_t prefetch_keys(const struct gg_greylist_params *p, const struct gg_verdict *v,
+			    const void **keys, size_t *lens)
 {
-	struct gg_greylist_params p;
-	struct gg_greylist_result res;
-	enum gg_status st = GG_OK;
+	size_t k = 0;
 
-	params(e->cfg, &p);
-	for (int attempt = 0; attempt < DEADLOCK_RETRIES; attempt++) {
-		if ((st = gg_store_begin(e->store)) != GG_OK)
-			continue;
-		if ((st = greylist_ops(e, &p, now, v, &res)) == GG_OK &&
-		    (st = gg_store_commit(e->store)) == GG_OK)
-			break;
-		gg_store_abort(e->store);
+	if (p->auto_whitelist > 0) {
+		keys[k] = v->ckey;
+		lens[k++] = v->cklen;
 	}
-	if (st != GG_OK)
-		db_failed(e, v);
-	else
-		finish(e, req, now, &res, v);
-}
-
-/* gg_engine_eval - decide one request */
-void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-		    struct gg_verdict *v)
-{
-	if (prepare(e, req, v))
-		decide_alone(e, req, now, v);
+	keys[k] = v->key;
+	lens[k++] = v->klen;
+	return k;
 }
 
 /*
@@ -404,19 +388,48 @@ static void prefetch(struct gg_engine *e, const struct gg_greylist_params *p,
 		free(keys);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (!v[i].db_pending)
-			continue;
-		if (p->auto_whitelist > 0) {
-			keys[k] = v[i].ckey;
-			lens[k++] = v[i].cklen;
-		}
-		keys[k] = v[i].key;
-		lens[k++] = v[i].klen;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].db_pending)
+			k += prefetch_keys(p, &v[i], keys + k, lens + k);
 	gg_store_prefetch(e->store, k, (const void *const *)keys, lens);
 	free(keys);
 	free(lens);
+}
+
+/* decide_alone - one request in its own transaction, retried on deadlock */
+static void decide_alone(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+			 struct gg_verdict *v)
+{
+	struct gg_greylist_params p;
+	struct gg_greylist_result res;
+	enum gg_status st = GG_OK;
+
+	params(e->cfg, &p);
+	for (int attempt = 0; attempt < DEADLOCK_RETRIES; attempt++) {
+		if ((st = gg_store_begin(e->store)) != GG_OK)
+			continue;
+		if (gg_store_can_prefetch(e->store)) {
+			const void *keys[2];
+			size_t lens[2], k = prefetch_keys(&p, v, keys, lens);
+			gg_store_prefetch(e->store, k, keys, lens);
+		}
+		if ((st = greylist_ops(e, &p, now, v, &res)) == GG_OK &&
+		    (st = gg_store_commit(e->store)) == GG_OK)
+			break;
+		gg_store_abort(e->store);
+	}
+	if (st != GG_OK)
+		db_failed(e, v);
+	else
+		finish(e, req, now, &res, v);
+}
+
+/* gg_engine_eval - decide one request */
+void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
+		    struct gg_verdict *v)
+{
+	if (prepare(e, req, v))
+		decide_alone(e, req, now, v);
 }
 
 /* gg_engine_eval_batch - decide n requests with one commit */
