@@ -260,9 +260,10 @@ static void job_done(struct gg_checks_job *job)
 	if (job->have_spf)
 		spf_result(job);
 	if (job->rkeylen > 0 && !job->cancelled) {
+		uint64_t now = now_ms();
 		/* Asked again after GG_SPFCACHE_TTL at the latest, like SPF alone. */
-		expire_by(job, now_ms() + (uint64_t)GG_SPFCACHE_TTL * 1000);
-		if (job->expires_ms > now_ms())
+		expire_by(job, now + (uint64_t)GG_SPFCACHE_TTL * 1000);
+		if (job->expires_ms > now)
 			gg_checkcache_put(ck->results, job->rkey, job->rkeylen, job->expires_ms,
 					  &job->score);
 	}
@@ -500,9 +501,9 @@ static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
 
 	(void)rep;
 	/* Remembered results may count a list that is now dead, or miss one that recovered. */
-	for (size_t s = 0; s < GG_ARRAY_LEN(sets); s++)
-		for (size_t i = 0; i < sets[s]->n; i++)
-			if (sets[s]->v[i].state_changed)
+	for (size_t s = 0, changed = 0; s < GG_ARRAY_LEN(sets) && !changed; s++)
+		for (size_t i = 0; i < sets[s]->n && !changed; i++)
+			if ((changed = sets[s]->v[i].state_changed) != 0)
 				gg_checkcache_flush(ck->results);
 	for (size_t s = 0; s < GG_ARRAY_LEN(sets) && ck->probe_log != NULL; s++) {
 		const struct gg_lists *ls = sets[s];
