@@ -41,9 +41,6 @@
  * of them), 1 on a usage or setup error, 2 otherwise.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -68,7 +65,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hostport.h"
+#include "lib/hostport.h"
 
 #define REQ_MAX 2048		/* one request never exceeds this */
 #define IN_MAX 1024		/* a reply longer than this is an error */

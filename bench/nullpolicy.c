@@ -20,9 +20,6 @@
  * to stderr first.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
@@ -42,7 +39,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hostport.h"
+#include "lib/hostport.h"
 
 #define REPLY "action=DUNNO\n\n"
 #define REPLY_LEN (sizeof(REPLY) - 1)

@@ -21,11 +21,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "dnscheck.h"
-#include "dnscheck_int.h"
-#include "dnscheck_probe.h"
-#include "qname.h"
-#include "util.h"
+#include "dnsbl/dnscheck.h"
+#include "dnsbl/dnscheck_int.h"
+#include "dnsbl/dnscheck_probe.h"
+#include "dns/qname.h"
+#include "lib/util.h"
 
 enum lk_kind { LK_LIST, LK_TXT, LK_PTR, LK_FWD, LK_HELO };
 

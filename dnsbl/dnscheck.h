@@ -51,10 +51,10 @@
 #include <stdint.h>
 #include <event2/event.h>
 
-#include "addr.h"
-#include "lists.h"
-#include "resolver.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "dnsbl/lists.h"
+#include "dns/resolver.h"
+#include "lib/status.h"
 
 #define GG_DNSCHECK_MAX_REASONS 64
 #define GG_DNSCHECK_MAX_PTR 4		/* PTR names forward-checked per client */

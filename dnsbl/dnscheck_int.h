@@ -6,8 +6,8 @@
 
 #include <regex.h>
 
-#include "cache.h"
-#include "dnscheck.h"
+#include "dns/cache.h"
+#include "dnsbl/dnscheck.h"
 
 struct gg_dnscheck_probe;
 

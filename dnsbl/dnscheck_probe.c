@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dnscheck_int.h"
-#include "dnscheck_probe.h"
-#include "qname.h"
+#include "dnsbl/dnscheck_int.h"
+#include "dnsbl/dnscheck_probe.h"
+#include "dns/qname.h"
 
 enum verdict { V_PENDING, V_PASS, V_FAIL, V_INCONCLUSIVE };
 

@@ -22,7 +22,7 @@
 #ifndef GG_DNSCHECK_PROBE_H
 #define GG_DNSCHECK_PROBE_H
 
-#include "dnscheck.h"
+#include "dnsbl/dnscheck.h"
 
 struct gg_dnscheck_probe_report {
 	unsigned probed;	/* distinct list zones probed */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "lists.h"
-#include "util.h"
+#include "dnsbl/lists.h"
+#include "lib/util.h"
 
 /* gg_lists_kind_str - short name used in reasons */
 const char *gg_lists_kind_str(enum gg_list_kind kind)

@@ -37,8 +37,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "addr.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
 
 #define GG_LISTS_MAX 32			/* entries per setting */
 #define GG_LIST_ZONE_MAX 189		/* 253 - 64 bytes of reversed IPv6 nibbles */

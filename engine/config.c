@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "util.h"
-#include "wlist.h"
+#include "engine/config.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE, CT_WORDS };
 

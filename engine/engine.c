@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
-#include "score.h"
-#include "util.h"
-#include "wlist.h"
+#include "engine/engine.h"
+#include "engine/score.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 #define DEADLOCK_RETRIES 3
 

@@ -21,10 +21,10 @@
 #define GG_ENGINE_H
 
 #include <stdint.h>
-#include "config.h"
-#include "greylist.h"
-#include "request.h"
-#include "store.h"
+#include "engine/config.h"
+#include "engine/greylist.h"
+#include "engine/request.h"
+#include "store/store.h"
 
 enum gg_action {
 	GG_ACTION_ACCEPT,	/* no objection (DUNNO) */

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "greylist.h"
+#include "engine/greylist.h"
 
 /* count_pass - credit a passed triplet to its client, once per hour */
 static void count_pass(const struct gg_greylist_params *p, uint64_t now,

@@ -18,7 +18,7 @@
 #define GG_GREYLIST_H
 
 #include <stdint.h>
-#include "record.h"
+#include "store/record.h"
 
 #define GG_AWL_COUNT_INTERVAL 3600	/* at most one counted pass per hour */
 

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "request.h"
-#include "util.h"
+#include "engine/request.h"
+#include "lib/util.h"
 
 /* gg_request_init - all fields empty */
 void gg_request_init(struct gg_request *r)

@@ -11,8 +11,8 @@
 #ifndef GG_REQUEST_H
 #define GG_REQUEST_H
 
-#include "addr.h"
-#include "triplet.h"
+#include "lib/addr.h"
+#include "engine/triplet.h"
 
 struct gg_score;
 

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
-#include "score.h"
-#include "util.h"
+#include "engine/config.h"
+#include "engine/score.h"
+#include "lib/util.h"
 
 void gg_score_init(struct gg_score *s)
 {

@@ -7,8 +7,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "triplet.h"
-#include "util.h"
+#include "engine/triplet.h"
+#include "lib/util.h"
 
 /* is_tag_char - may this byte be part of a one-time tag? */
 static int is_tag_char(int c)

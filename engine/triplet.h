@@ -27,11 +27,11 @@
 #define GG_TRIPLET_H
 
 #include <stddef.h>
-#include "addr.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
+#include "store/store.h"	/* GG_KEY_MAX: the store bounds every key */
 
 #define GG_ADDRESS_MAX 320	/* 64 local + '@' + 255 domain */
-#define GG_KEY_MAX 1024
 
 /* Normalise a sender address (without angle brackets) into out[size]. */
 enum gg_status gg_triplet_sender(const char *sender, char *out, size_t size);

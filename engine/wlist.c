@@ -12,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util.h"
-#include "wlist.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 #define MAX_FILE_DEPTH 1	/* files may not include files */
 

@@ -21,8 +21,8 @@
 #define GG_WLIST_H
 
 #include <stddef.h>
-#include "addr.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
 
 enum gg_wlist_kind { GG_WL_CLIENTS, GG_WL_ADDRESSES };
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dur.h"
+#include "greyprobe/dur.h"
 
 struct unit {
 	const char *name;

@@ -12,7 +12,7 @@
 #define GG_DUR_H
 
 #include <stddef.h>
-#include "status.h"
+#include "lib/status.h"
 
 #define GG_DUR_BUFSIZE 32	/* enough for any gg_dur_format() result */
 #define GG_DUR_MAX_MS (366L * 86400L * 1000L)	/* a year: more is a typo */

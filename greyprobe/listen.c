@@ -31,12 +31,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "addr.h"
-#include "dur.h"
-#include "json.h"
-#include "listen.h"
-#include "send.h"
-#include "util.h"
+#include "lib/addr.h"
+#include "greyprobe/dur.h"
+#include "lib/json.h"
+#include "greyprobe/listen.h"
+#include "greyprobe/send.h"
+#include "lib/util.h"
 
 #define ADDR_MAX 320			/* a path in MAIL/RCPT */
 #define HELO_MAX 256

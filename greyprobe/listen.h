@@ -25,7 +25,7 @@
 #define GG_LISTEN_H
 
 #include <stddef.h>
-#include "track.h"
+#include "greyprobe/track.h"
 
 #define GG_LISTEN_MAX_ADDRS 8
 #define GG_LISTEN_LINE_MAX 1000

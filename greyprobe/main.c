@@ -28,14 +28,14 @@
 
 #include <event2/event.h>
 
-#include "dur.h"
-#include "listen.h"
-#include "message.h"
-#include "probe.h"
-#include "report.h"
-#include "resolver.h"
-#include "schedule.h"
-#include "util.h"
+#include "greyprobe/dur.h"
+#include "greyprobe/listen.h"
+#include "greyprobe/message.h"
+#include "greyprobe/probe.h"
+#include "greyprobe/report.h"
+#include "dns/resolver.h"
+#include "greyprobe/schedule.h"
+#include "lib/util.h"
 
 #define PROG "greyprobe"
 #define VERSION "0.1.0"

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "message.h"
+#include "greyprobe/message.h"
 
 /* gg_message_id - 64 random bits in hex */
 void gg_message_id(char id[GG_MESSAGE_ID_LEN + 1])

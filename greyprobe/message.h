@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 #include <time.h>
-#include "status.h"
+#include "lib/status.h"
 
 #define GG_MESSAGE_MAX (10L * 1024 * 1024)
 #define GG_MESSAGE_ID_LEN 16

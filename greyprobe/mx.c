@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "mx.h"
-#include "util.h"
+#include "greyprobe/mx.h"
+#include "lib/util.h"
 
 struct aq {
 	struct gg_mx_lookup *l;

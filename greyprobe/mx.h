@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <event2/event.h>
 
-#include "addr.h"
-#include "resolver.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "dns/resolver.h"
+#include "lib/status.h"
 
 #define GG_MX_MAX_HOSTS 10
 #define GG_MX_MAX_ADDRS 8

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dur.h"
-#include "probe.h"
-#include "util.h"
+#include "greyprobe/dur.h"
+#include "greyprobe/probe.h"
+#include "lib/util.h"
 
 #define MAX_TARGETS (GG_MX_MAX_HOSTS * GG_MX_MAX_ADDRS)
 

@@ -26,11 +26,11 @@
 
 #include <event2/event.h>
 
-#include "mx.h"
-#include "report.h"
-#include "resolver.h"
-#include "schedule.h"
-#include "send.h"
+#include "greyprobe/mx.h"
+#include "greyprobe/report.h"
+#include "dns/resolver.h"
+#include "greyprobe/schedule.h"
+#include "greyprobe/send.h"
 
 struct gg_probe_params {
 	struct gg_send_params send;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reply.h"
+#include "greyprobe/reply.h"
 
 /* gg_reply_parser_init - an empty parser */
 void gg_reply_parser_init(struct gg_reply_parser *p)

@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dur.h"
-#include "json.h"
-#include "report.h"
-#include "util.h"
+#include "greyprobe/dur.h"
+#include "lib/json.h"
+#include "greyprobe/report.h"
+#include "lib/util.h"
 
 /* gg_report_init - an empty report */
 void gg_report_init(struct gg_report *r)

@@ -29,10 +29,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "addr.h"
-#include "mx.h"
-#include "reply.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "greyprobe/mx.h"
+#include "greyprobe/reply.h"
+#include "lib/status.h"
 
 #define GG_REPORT_MAX_ATTEMPTS 1000
 #define GG_REPORT_ADDR_MAX 320		/* an e-mail address (RFC 5321: 256) */

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dur.h"
-#include "schedule.h"
-#include "util.h"
+#include "greyprobe/dur.h"
+#include "greyprobe/schedule.h"
+#include "lib/util.h"
 
 /* gg_schedule_parse - comma-separated delays, optionally ending in "..." */
 enum gg_status gg_schedule_parse(const char *s, struct gg_schedule *out, char *err,

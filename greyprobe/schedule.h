@@ -21,7 +21,7 @@
 #define GG_SCHEDULE_H
 
 #include <stddef.h>
-#include "status.h"
+#include "lib/status.h"
 
 #define GG_SCHEDULE_MAX 64
 #define GG_SCHEDULE_STEP_MAX_MS (86400L * 1000L)

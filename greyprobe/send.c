@@ -26,9 +26,9 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
-#include "reply.h"
-#include "send.h"
-#include "util.h"
+#include "greyprobe/reply.h"
+#include "greyprobe/send.h"
+#include "lib/util.h"
 
 #define READ_HIGH_WATER (4 * (GG_REPLY_LINE_MAX + 2))
 #define QUIT_WAIT_MS 3000L

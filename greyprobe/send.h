@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <event2/event.h>
 
-#include "addr.h"
-#include "report.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "greyprobe/report.h"
+#include "lib/status.h"
 
 struct gg_send_params {
 	const char *helo;

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dur.h"
-#include "json.h"
-#include "track.h"
-#include "util.h"
+#include "greyprobe/dur.h"
+#include "lib/json.h"
+#include "greyprobe/track.h"
+#include "lib/util.h"
 
 #define NBUCKETS 4096
 #define HELO_KEEP 64

@@ -33,7 +33,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "status.h"
+#include "lib/status.h"
 
 #define GG_TRACK_MAX_TRIPLETS 100000
 #define GG_TRACK_MAX_FLOWS 10000

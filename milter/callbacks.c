@@ -47,9 +47,9 @@
 
 #include <libmilter/mfapi.h>
 
-#include "milter.h"
-#include "util.h"
-#include "vlog.h"
+#include "milter/milter.h"
+#include "lib/util.h"
+#include "daemon/vlog.h"
 
 static struct milter *the_milter;
 

@@ -32,12 +32,12 @@
 
 #include <libmilter/mfapi.h>
 
-#include "checks.h"
-#include "config.h"
-#include "daemon.h"
-#include "milter.h"
-#include "privs.h"
-#include "util.h"
+#include "checks/checks.h"
+#include "engine/config.h"
+#include "daemon/daemon.h"
+#include "milter/milter.h"
+#include "daemon/privs.h"
+#include "lib/util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 

@@ -17,7 +17,7 @@
 
 #include <event2/event.h>
 
-#include "milter.h"
+#include "milter/milter.h"
 
 #define EXPIRE_STEP_USEC 20000
 

@@ -21,13 +21,13 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "checks.h"
-#include "config.h"
-#include "daemon.h"
-#include "engine.h"
-#include "log.h"
-#include "score.h"
-#include "store.h"
+#include "checks/checks.h"
+#include "engine/config.h"
+#include "daemon/daemon.h"
+#include "engine/engine.h"
+#include "daemon/log.h"
+#include "engine/score.h"
+#include "store/store.h"
 
 #define MLT_PROG "greygate-milter"
 #define MLT_QUEUE_MAX 1024		/* jobs waiting for the engine thread, at most */

@@ -31,7 +31,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "milter.h"
+#include "milter/milter.h"
 
 /* mlt_queue_init - empty queue, its eventfd, the first deadline */
 int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize)

@@ -18,8 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "milter.h"
-#include "util.h"
+#include "milter/milter.h"
+#include "lib/util.h"
 
 #define REPLY_TEXT_MAX 900	/* escaped text; rcode and xcode fit in the rest of 980 */
 

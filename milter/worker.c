@@ -39,8 +39,8 @@
 
 #include <event2/event.h>
 
-#include "milter.h"
-#include "util.h"
+#include "milter/milter.h"
+#include "lib/util.h"
 
 struct mlt_worker {
 	struct milter *m;

@@ -36,10 +36,10 @@
 
 #include <event2/event.h>
 
-#include "policy_proto.h"
-#include "policyd.h"
-#include "util.h"
-#include "vlog.h"
+#include "policyd/policy_proto.h"
+#include "policyd/policyd.h"
+#include "lib/util.h"
+#include "daemon/vlog.h"
 
 #define READ_SLACK 4096			/* input buffer beyond the line limit */
 #define OUTPUT_HIGH_WATER 65536		/* stop reading from a client that does not read */

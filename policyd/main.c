@@ -26,12 +26,12 @@
 
 #include <event2/event.h>
 
-#include "checks.h"
-#include "config.h"
-#include "daemon.h"
-#include "policyd.h"
-#include "privs.h"
-#include "util.h"
+#include "checks/checks.h"
+#include "engine/config.h"
+#include "daemon/daemon.h"
+#include "policyd/policyd.h"
+#include "daemon/privs.h"
+#include "lib/util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-policyd"

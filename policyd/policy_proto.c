@@ -3,8 +3,8 @@
  */
 #include <string.h>
 
-#include "policy_proto.h"
-#include "util.h"
+#include "policyd/policy_proto.h"
+#include "lib/util.h"
 
 #define A(name, field) { name, sizeof(name) - 1, field }
 static const struct {

@@ -15,7 +15,7 @@
 #define GG_POLICY_PROTO_H
 
 #include <stddef.h>
-#include "request.h"
+#include "engine/request.h"
 
 struct gg_policy_limits {
 	size_t max_line;	/* bytes per line, without the newline */

@@ -12,12 +12,12 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "checks.h"
-#include "config.h"
-#include "daemon.h"
-#include "engine.h"
-#include "log.h"
-#include "store.h"
+#include "checks/checks.h"
+#include "engine/config.h"
+#include "daemon/daemon.h"
+#include "engine/engine.h"
+#include "daemon/log.h"
+#include "store/store.h"
 
 #define POLICYD_MAX_LISTENERS 16
 #define POLICYD_BATCH_MAX 256	/* requests decided per database commit, at most */

@@ -23,8 +23,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "policyd.h"
-#include "util.h"
+#include "policyd/policyd.h"
+#include "lib/util.h"
 
 #define STOP_GRACE_SECONDS 5		/* SIGTERM: time to flush answers */
 #define EXPIRE_STEP_USEC 20000

@@ -28,10 +28,10 @@
 #include <sys/socket.h>
 #include <event2/event.h>
 
-#include "spf_dns.h"
-#include "spf_eval.h"
-#include "spf_job.h"
-#include "spf.h"
+#include "spf/spf_dns.h"
+#include "spf/spf_eval.h"
+#include "spf/spf_job.h"
+#include "spf/spf.h"
 
 struct gg_spf_worker {
 	struct gg_spf *spf;

@@ -37,8 +37,8 @@
 #define GG_SPF_H
 
 #include <stddef.h>
-#include "addr.h"
-#include "status.h"
+#include "lib/addr.h"
+#include "lib/status.h"
 
 struct event_base;
 

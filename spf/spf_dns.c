@@ -30,7 +30,7 @@
 #include <netinet/in.h>
 #include <ares.h>
 
-#include "spf_dns.h"
+#include "spf/spf_dns.h"
 
 /* At most this many records of one answer are handed to libspf2. */
 #define GG_SPF_DNS_MAXRR 256

@@ -28,7 +28,7 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
-#include "status.h"
+#include "lib/status.h"
 
 struct gg_spf_dns;
 

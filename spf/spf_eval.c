@@ -23,8 +23,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "spf_dns.h"
-#include "spf_eval.h"
+#include "spf/spf_dns.h"
+#include "spf/spf_eval.h"
 
 /* "%_" is a space: libspf2 1.2.10 mangles literal spaces in explanations. */
 #define GG_SPF_DEFAULT_EXP "%{o}%_does%_not%_designate%_%{c}%_as%_a%_permitted%_sender"

@@ -9,7 +9,7 @@
 #define GG_SPF_EVAL_H
 
 #include <stddef.h>
-#include "spf_job.h"
+#include "spf/spf_job.h"
 
 struct gg_spf_eval;
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "spf_dns.h"
-#include "spf_job.h"
-#include "util.h"
+#include "spf/spf_dns.h"
+#include "spf/spf_job.h"
+#include "lib/util.h"
 
 /* clean_dup - printable, bounded heap copy of untrusted text; NULL if no memory */
 static char *clean_dup(const char *s, size_t max)

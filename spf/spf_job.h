@@ -14,7 +14,7 @@
 #define GG_SPF_JOB_H
 
 #include <time.h>
-#include "spf.h"
+#include "spf/spf.h"
 
 #define GG_SPF_DOMAIN_MAX 253
 #define GG_SPF_COMMENT_MAX 300

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "spf.h"
-#include "util.h"
+#include "spf/spf.h"
+#include "lib/util.h"
 
 static const char *const result_names[GG_SPF_NRESULTS] = {
 	[GG_SPF_PASS] = "pass",

@@ -27,16 +27,16 @@
 
 #include <event2/event.h>
 
-#include "checks.h"
-#include "config.h"
-#include "engine.h"
-#include "lists.h"
-#include "privs.h"
-#include "qname.h"
-#include "resolver.h"
-#include "score.h"
-#include "store.h"
-#include "util.h"
+#include "checks/checks.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "dnsbl/lists.h"
+#include "daemon/privs.h"
+#include "dns/qname.h"
+#include "dns/resolver.h"
+#include "engine/score.h"
+#include "store/store.h"
+#include "lib/util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-check"

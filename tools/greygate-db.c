@@ -22,12 +22,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
-#include "engine.h"
-#include "privs.h"
-#include "record.h"
-#include "store.h"
-#include "util.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "daemon/privs.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "lib/util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-db"

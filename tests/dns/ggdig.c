@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "resolver.h"
+#include "dns/resolver.h"
 
 static int rc = 2;
 

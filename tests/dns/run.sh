@@ -42,11 +42,11 @@ CC=${CC:-gcc}
 CFLAGS="-g -O1 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
  -Wstrict-prototypes -Wmissing-prototypes -D_GNU_SOURCE \
  -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-INC="-I$SRC/engine -I$SRC/dnsbl $(pkg-config --cflags libcares libevent)"
+INC="-I$SRC $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
-LIBSRC="$SRC/dnsbl/resolver.c $SRC/dnsbl/qname.c $SRC/dnsbl/lists.c $SRC/dnsbl/cache.c \
- $SRC/dnsbl/dnscheck.c $SRC/dnsbl/dnscheck_probe.c \
- $SRC/engine/status.c $SRC/engine/util.c $SRC/engine/addr.c"
+LIBSRC="$SRC/dns/resolver.c $SRC/dns/qname.c $SRC/dns/cache.c \
+ $SRC/dnsbl/lists.c $SRC/dnsbl/dnscheck.c $SRC/dnsbl/dnscheck_probe.c \
+ $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c"
 
 # shellcheck disable=SC2086
 if ! { $CC $CFLAGS $INC -o "$BUILD/t_dnsbl" "$HERE/t_dnsbl.c" $LIBSRC $LIBS &&

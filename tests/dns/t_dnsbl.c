@@ -24,12 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "dnscheck.h"
-#include "dnscheck_probe.h"
-#include "lists.h"
-#include "qname.h"
-#include "resolver.h"
+#include "dns/cache.h"
+#include "dnsbl/dnscheck.h"
+#include "dnsbl/dnscheck_probe.h"
+#include "dnsbl/lists.h"
+#include "dns/qname.h"
+#include "dns/resolver.h"
 
 static int npass, nfail;
 static struct event_base *base;

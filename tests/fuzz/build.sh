@@ -4,7 +4,7 @@
 #   tests/fuzz/build.sh [OUTDIR]          default OUTDIR: <top>/build-fuzz
 #   FUZZ_SANITIZERS=memory tests/fuzz/build.sh /tmp/fuzz-msan
 #
-# Compiles the engine/policyd sources each target needs straight into it
+# Compiles the lib/engine/store/policyd sources each target needs straight into it
 # with -fsanitize=fuzzer,address,undefined (or FUZZ_SANITIZERS).  Run one:
 #
 #   OUTDIR/fuzz_policy -max_total_time=60 -max_len=8192 \
@@ -28,11 +28,11 @@ esac
 
 e=$top/engine
 # Pure engine code: no Berkeley DB, no syslog, no privileges.
-common="$e/status.c $e/util.c $e/addr.c"
-set_policy="$common $e/triplet.c $e/record.c $e/greylist.c $e/wlist.c $e/config.c $e/request.c
-	$e/engine.c $e/score.c $top/policyd/policy_proto.c"
+common="$top/lib/status.c $top/lib/util.c $top/lib/addr.c"
+set_policy="$common $e/triplet.c $top/store/record.c $e/greylist.c $e/wlist.c $e/config.c
+	$e/request.c $e/engine.c $e/score.c $top/policyd/policy_proto.c"
 set_config="$common $e/wlist.c $e/config.c"
-set_record="$e/status.c $e/record.c $e/greylist.c"
+set_record="$top/lib/status.c $top/store/record.c $e/greylist.c"
 set_sender="$common $e/triplet.c"
 set_lists="$common $e/score.c $e/config.c $e/wlist.c $top/dnsbl/lists.c"
 
@@ -43,6 +43,6 @@ for t in policy config record sender lists; do
 	# shellcheck disable=SC2086
 	$CC -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,$san $extra -D_GNU_SOURCE \
 		-Wall -Wextra -Wno-unused-parameter -Werror \
-		-I"$e" -I"$top/policyd" -I"$top/dnsbl" -I"$here" \
+		-I"$top" -I"$here" \
 		"$here/fuzz_$t.c" $srcs -o "$out/fuzz_$t"
 done

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "config.h"
-#include "util.h"
-#include "wlist.h"
+#include "engine/config.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 static char dir[256], conf[300], fixture[300];
 static FILE *devnull;

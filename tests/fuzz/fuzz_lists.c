@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
-#include "lists.h"
-#include "score.h"
+#include "dnsbl/lists.h"
+#include "engine/score.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

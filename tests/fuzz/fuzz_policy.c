@@ -18,12 +18,12 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "config.h"
-#include "engine.h"
-#include "policy_proto.h"
-#include "record.h"
-#include "store.h"
-#include "util.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "policyd/policy_proto.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "lib/util.h"
 
 /* A one-slot-per-key in-memory store, just enough for the engine. */
 #define MEM_SLOTS 64

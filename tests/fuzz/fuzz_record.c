@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "greylist.h"
-#include "record.h"
+#include "engine/greylist.h"
+#include "store/record.h"
 
 #define FAR (1ULL << 40)
 

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
-#include "addr.h"
-#include "triplet.h"
-#include "util.h"
+#include "lib/addr.h"
+#include "engine/triplet.h"
+#include "lib/util.h"
 
 static void check_norm(enum gg_status (*fn)(const char *, char *, size_t), const char *in)
 {

@@ -20,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dur.h"
+#include "greyprobe/dur.h"
 #include "fuzz.h"
-#include "reply.h"
-#include "schedule.h"
+#include "greyprobe/reply.h"
+#include "greyprobe/schedule.h"
 
 /* check_reply - the invariants of one finished reply */
 static void check_reply(const struct gg_reply *r)

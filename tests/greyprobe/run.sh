@@ -40,11 +40,11 @@ finish() {
 CC=${CC:-gcc}
 WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wstrict-prototypes -Wmissing-prototypes"
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
-INC="-I$SRC/greyprobe -I$SRC/engine -I$SRC/dnsbl -I$SRC/tests/fuzz $(pkg-config --cflags libcares libevent)"
+INC="-I$SRC -I$SRC/tests/fuzz $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
 G=$SRC/greyprobe
-LIBSRC="$G/dur.c $G/json.c $G/reply.c $G/mx.c $G/schedule.c $G/message.c $G/report.c $G/track.c
- $SRC/dnsbl/resolver.c $SRC/engine/status.c $SRC/engine/util.c $SRC/engine/addr.c"
+LIBSRC="$G/dur.c $G/reply.c $G/mx.c $G/schedule.c $G/message.c $G/report.c $G/track.c
+ $SRC/dns/resolver.c $SRC/lib/json.c $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

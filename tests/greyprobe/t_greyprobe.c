@@ -19,14 +19,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "dur.h"
-#include "json.h"
-#include "message.h"
-#include "mx.h"
-#include "reply.h"
-#include "report.h"
-#include "schedule.h"
-#include "track.h"
+#include "greyprobe/dur.h"
+#include "lib/json.h"
+#include "greyprobe/message.h"
+#include "greyprobe/mx.h"
+#include "greyprobe/reply.h"
+#include "greyprobe/report.h"
+#include "greyprobe/schedule.h"
+#include "greyprobe/track.h"
 
 static int npass, nfail;
 static const char *golden_dir;

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "milter.h"
-#include "util.h"
+#include "milter/milter.h"
+#include "lib/util.h"
 
 static int npass, nfail;
 

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "milter.h"
-#include "util.h"
+#include "milter/milter.h"
+#include "lib/util.h"
 
 static int npass, nfail;
 

@@ -58,10 +58,10 @@ else
             -Wmissing-prototypes -Werror -fsanitize=address,undefined -fno-omit-frame-pointer
             -fno-sanitize-recover=undefined"
     # shellcheck disable=SC2086
-    if ! $CC $CFLAGS -I"$SRC/engine" -I"$SRC/spf" -o "$BIN" \
+    if ! $CC $CFLAGS -I"$SRC" -o "$BIN" \
         "$SRC"/spf/spf.c "$SRC"/spf/spf_dns.c "$SRC"/spf/spf_eval.c \
         "$SRC"/spf/spf_job.c "$SRC"/spf/spf_weights.c \
-        "$SRC"/engine/status.c "$SRC"/engine/util.c "$SRC"/engine/addr.c \
+        "$SRC"/lib/status.c "$SRC"/lib/util.c "$SRC"/lib/addr.c \
         "$HERE"/t_spf.c \
         -lspf2 -lresolv -lcares -levent -lpthread 2> "$TMP/build.log"; then
         if grep -q -e 'spf2/spf.h' -e 'ares.h' -e 'event2/event.h' -e 'cannot find -l' "$TMP/build.log"; then

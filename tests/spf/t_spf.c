@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 #include <event2/event.h>
 
-#include "spf.h"
+#include "spf/spf.h"
 
 static int npass, nfail;
 static struct event_base *base;

@@ -7,8 +7,8 @@
 #include <sys/socket.h>
 
 #include "unit.h"
-#include "addr.h"
-#include "util.h"
+#include "lib/addr.h"
+#include "lib/util.h"
 
 /* Parsing */
 

@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "unit.h"
-#include "checkcache.h"
-#include "request.h"
-#include "score.h"
-#include "util.h"
+#include "checks/checkcache.h"
+#include "engine/request.h"
+#include "engine/score.h"
+#include "lib/util.h"
 
 static void fill_req(struct gg_request *r, const char *addr, const char *name, const char *helo,
 		     const char *sender)

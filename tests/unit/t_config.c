@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "config.h"
-#include "util.h"
-#include "wlist.h"
+#include "engine/config.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 #define DAY 86400L
 

@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "unit.h"
-#include "config.h"
-#include "engine.h"
-#include "record.h"
-#include "store.h"
-#include "store_bdb.h"
-#include "triplet.h"
-#include "util.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "store/store_bdb.h"
+#include "engine/triplet.h"
+#include "lib/util.h"
 
 #define T0 1700000000ULL	/* Tue, 14 Nov 2023 22:13:20 +0000 */
 

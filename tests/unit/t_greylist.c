@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "greylist.h"
-#include "record.h"
-#include "util.h"
+#include "engine/greylist.h"
+#include "store/record.h"
+#include "lib/util.h"
 
 #define T0 1700000000ULL
 #define MIN 60

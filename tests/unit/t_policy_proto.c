@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "policy_proto.h"
-#include "util.h"
+#include "policyd/policy_proto.h"
+#include "lib/util.h"
 
 static const struct gg_policy_limits deflim = { 4096, 128, 65536 };
 

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "record.h"
-#include "util.h"
+#include "store/record.h"
+#include "lib/util.h"
 
 static const struct gg_triplet_rec t_valid = {
 	.first_seen = 1700000000, .last_seen = 1700000400, .passed_at = 1700000300,

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "request.h"
-#include "util.h"
+#include "engine/request.h"
+#include "lib/util.h"
 
 /* Every field, where it lives and how big it is. */
 struct field_case {

@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "unit.h"
-#include "config.h"
-#include "engine.h"
-#include "score.h"
-#include "store_bdb.h"
-#include "util.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "engine/score.h"
+#include "store/store_bdb.h"
+#include "lib/util.h"
 
 #define T0 1700000000ULL
 

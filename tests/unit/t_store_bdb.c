@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "unit.h"
-#include "record.h"
-#include "store.h"
-#include "store_bdb.h"
-#include "triplet.h"
-#include "util.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "store/store_bdb.h"
+#include "engine/triplet.h"
+#include "lib/util.h"
 
 struct fx {
 	char *dir;		/* private directory */

@@ -22,9 +22,9 @@
 #include <hiredis/hiredis.h>
 
 #include "unit.h"
-#include "record.h"
-#include "store.h"
-#include "store_redis.h"
+#include "store/record.h"
+#include "store/store.h"
+#include "store/store_redis.h"
 
 /* The one redis-server of this run. */
 static struct {

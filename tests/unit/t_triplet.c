@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "addr.h"
-#include "triplet.h"
-#include "util.h"
+#include "lib/addr.h"
+#include "engine/triplet.h"
+#include "lib/util.h"
 
 /* Sender normalisation */
 

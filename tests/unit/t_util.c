@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "unit.h"
-#include "status.h"
-#include "util.h"
+#include "lib/status.h"
+#include "lib/util.h"
 
 /* Durations */
 

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "unit.h"
-#include "addr.h"
-#include "util.h"
-#include "wlist.h"
+#include "lib/addr.h"
+#include "lib/util.h"
+#include "engine/wlist.h"
 
 /* Client lists */
 

@@ -1,0 +1,176 @@
+/*
+ * daemon.c - background start with a start-up verdict, pid file (see daemon.h)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "store/store.h"
+
+int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
+		   void (*usage)(FILE *fp), struct gg_daemon_args *a)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->config_path = default_config;
+	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
+		switch (opt) {
+		case 'c':
+			a->config_path = optarg;
+			break;
+		case 'f':
+			a->foreground = 1;
+			break;
+		case 't':
+			a->check = 1;
+			break;
+		case 'n':
+			a->print = 1;
+			break;
+		case 'o':
+			if (a->noverrides == GG_DAEMON_MAX_OVERRIDES) {
+				fprintf(stderr, "%s: fatal: more than %d -o options\n", prog,
+					GG_DAEMON_MAX_OVERRIDES);
+				return 64;
+			}
+			a->overrides[a->noverrides++] = optarg;
+			break;
+		case 'V':
+			printf("%s %s\n", prog, PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	return -1;
+}
+
+struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
+				   enum gg_status (*validate)(const struct gg_config *cfg, char *err,
+							      size_t errsize),
+				   char *err, size_t errsize)
+{
+	struct gg_config *cfg = gg_config_new();
+
+	if (cfg == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (gg_config_load(cfg, a->config_path, err, errsize) != GG_OK)
+		goto fail;
+	for (int i = 0; i < a->noverrides; i++)
+		if (gg_config_override(cfg, a->overrides[i], err, errsize) != GG_OK)
+			goto fail;
+	if (gg_config_finish(cfg, err, errsize) != GG_OK)
+		goto fail;
+	/* The database setting's syntax, so -t catches it (the file's line first). */
+	{
+		char msg[512];
+		if (gg_store_check_spec(cfg->database, msg, sizeof(msg)) != GG_OK) {
+			snprintf(err, errsize, "%s: %s", gg_config_where(cfg, "database"), msg);
+			goto fail;
+		}
+	}
+	if (validate != NULL && validate(cfg, err, errsize) != GG_OK)
+		goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
+int gg_daemon_background(const char *prog, int *report_fd)
+{
+	int p[2], fd;
+	pid_t pid;
+	char buf[1024];
+	ssize_t n;
+	size_t got = 0;
+
+	if (pipe(p) != 0)
+		return -1;
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		if (got == 1 && buf[0] == '+')
+			_exit(0);
+		fprintf(stderr, "%s: fatal: %s\n", prog, got ? buf : "start-up failed (see syslog)");
+		_exit(1);
+	}
+	close(p[0]);
+	(void)setsid();
+	if (chdir("/") != 0)
+		return -1;
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	*report_fd = p[1];
+	return 0;
+}
+
+void gg_daemon_report(int fd, const char *msg)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, msg, strlen(msg)) < 0) {
+		/* The parent is gone; nothing more to tell. */
+	}
+	close(fd);
+}
+
+int gg_daemon_write_pid(const char *path, char *err, size_t errsize)
+{
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		snprintf(err, errsize, "pid_file = %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void gg_daemon_remove_pid(const char *path, const struct gg_log *log)
+{
+	char buf[32];
+	FILE *fp;
+	long pid = 0;
+
+	if (path[0] == '\0' || (fp = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(buf, sizeof(buf), fp) != NULL)
+		pid = strtol(buf, NULL, 10);
+	fclose(fp);
+	if (pid != (long)getpid())
+		return;		/* another instance wrote it since */
+	if (unlink(path) != 0)
+		gg_log_info(log, "pid_file %s left in place: %s (the user needs write access to its "
+			    "directory, e.g. /run/greygate/)", path, strerror(errno));
+}

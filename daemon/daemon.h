@@ -1,0 +1,68 @@
+/*
+ * daemon.h - what greygate's daemons do alike at start-up and exit
+ *
+ * Going to the background so that the starting shell still learns whether
+ * start-up worked: gg_daemon_background() forks; the parent waits on a
+ * pipe and exits 0 when the child reports "+" with gg_daemon_report(), or
+ * prints the child's error ("PROG: fatal: ...") and exits 1.  The pid
+ * file is written after the database is open and removed at a clean exit
+ * if it still names this process.  The command line and the loading of the
+ * configuration are the same for both daemons too.
+ */
+#ifndef GG_DAEMON_H
+#define GG_DAEMON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "engine/config.h"
+#include "daemon/log.h"
+#include "lib/status.h"
+
+#define GG_DAEMON_MAX_OVERRIDES 64
+
+/* The command line both daemons share: -c FILE -f -t -n -o name=value -V -h. */
+struct gg_daemon_args {
+	const char *config_path;
+	int foreground;			/* -f */
+	int check;			/* -t */
+	int print;			/* -n */
+	const char *overrides[GG_DAEMON_MAX_OVERRIDES];	/* -o, in order */
+	int noverrides;
+};
+
+/*
+ * Parse the command line into *a (config_path starts as default_config).
+ * Returns -1 to go on, or the exit status: 0 after -V or -h, 64 for a
+ * usage error (usage(stderr) was called).
+ */
+int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
+		   void (*usage)(FILE *fp), struct gg_daemon_args *a);
+/*
+ * The configuration of a start or a reload: the file, then the -o
+ * overrides, gg_config_finish(), then validate (may be NULL) for what only
+ * the caller can check.  NULL with "file:line: ..." in err.
+ */
+struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
+				   enum gg_status (*validate)(const struct gg_config *cfg, char *err,
+							      size_t errsize),
+				   char *err, size_t errsize);
+
+/*
+ * Fork into the background (new session, cwd /, stdio on /dev/null).  In
+ * the child returns 0 and the pipe to report on in *report_fd; -1 on error
+ * (errno set).  The parent never returns.
+ */
+int gg_daemon_background(const char *prog, int *report_fd);
+/* Tell the waiting parent: "+" when running, else the error text; closes fd (-1: no-op). */
+void gg_daemon_report(int fd, const char *msg);
+/* Write our pid to path ("" : none); -1 with "pid_file = PATH: why" in err. */
+int gg_daemon_write_pid(const char *path, char *err, size_t errsize);
+/*
+ * Remove the pid file at a clean exit if it still names us.  After the
+ * privilege drop this needs a directory the user may write; otherwise the
+ * file stays and one info line says why.
+ */
+void gg_daemon_remove_pid(const char *path, const struct gg_log *log);
+
+#endif

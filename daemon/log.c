@@ -1,0 +1,112 @@
+/*
+ * log.c - syslog or stderr logging (see log.h)
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/log.h"
+#include "lib/util.h"
+
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+/* gg_log_open - choose the destination */
+int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int use_stderr)
+{
+	int fac = -1;
+
+	for (size_t i = 0; i < GG_ARRAY_LEN(facilities); i++)
+		if (strcmp(facilities[i].name, facility) == 0)
+			fac = facilities[i].facility;
+	if (fac < 0)
+		return -1;
+	(void)gg_strcpy(log->ident, sizeof(log->ident), ident);
+	log->use_stderr = use_stderr;
+	log->pid = (long)getpid();
+	/* Lines are flushed one by one or per loop turn (gg_log_flush), never torn. */
+	if (use_stderr)
+		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	if (!use_stderr)
+		openlog(log->ident, LOG_PID | LOG_NDELAY, fac);
+	return 0;
+}
+
+/* gg_log_close - stop logging to syslog */
+void gg_log_close(struct gg_log *log)
+{
+	if (!log->use_stderr)
+		closelog();
+}
+
+/* vmsg - one line, flushed or left in the buffer */
+static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
+{
+	static const char *level[] = { "panic", "alert", "fatal", "error", "warning",
+				       "notice", "info", "debug" };
+	char line[2048];
+
+	if (prio == LOG_DEBUG && !log->verbose)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (log->use_stderr) {
+		struct timespec ts;
+		struct tm tm;
+		char when[32];
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ld %s[%ld]: %s%s%s\n", when, ts.tv_nsec / 1000000L,
+			log->ident, log->pid, prio <= LOG_WARNING ? level[prio & 7] : "",
+			prio <= LOG_WARNING ? ": " : "", line);
+		if (flush)
+			fflush(stderr);
+	} else {
+		syslog(prio, "%s%s%s", prio <= LOG_WARNING ? level[prio & 7] : "",
+		       prio <= LOG_WARNING ? ": " : "", line);
+	}
+}
+
+/* gg_log_vmsg - one line, written at once */
+void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap)
+{
+	vmsg(log, prio, 1, fmt, ap);
+}
+
+/* gg_log_batched - one line that may wait for gg_log_flush() */
+void gg_log_batched(const struct gg_log *log, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(log, prio, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* gg_log_flush - write out batched lines */
+void gg_log_flush(const struct gg_log *log)
+{
+	if (log->use_stderr)
+		fflush(stderr);
+}
+
+/* gg_log_msg - one line, printf style */
+void gg_log_msg(const struct gg_log *log, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gg_log_vmsg(log, prio, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,1118 @@
+/*
+ * resolver.c - c-ares channel on a libevent loop (see resolver.h)
+ *
+ * Life of a query: gg_resolver_query() allocates a struct rquery, arms its
+ * deadline timer and hands it to ares_query().  Exactly one of three things
+ * then delivers the user's callback, and sets rq->done so the others do
+ * nothing: c-ares's answer (ares_cb), the deadline (deadline_cb), or a
+ * cancel.  The rquery itself lives until c-ares has let go of it too
+ * (rq->in_ares == 0), because c-ares keeps our pointer until it calls back.
+ *
+ * c-ares can call back from inside ares_query() (a socket that cannot be
+ * opened, out of memory, a name it rejects).  While r->submitting is set
+ * such results are parked on r->deferred and delivered by r->defer_ev on
+ * the next loop turn.
+ *
+ * Bursts.  c-ares 1.18 sends every UDP query to a server over one socket,
+ * and a busy policy server sends hundreds of queries in one loop turn
+ * (every check of every request that arrived) before the loop reads a
+ * single answer.  A fast server's answers then pile up in that socket, as
+ * they do whenever the loop is late (busy, or not scheduled): the kernel's
+ * default receive buffer (net.core.rmem_default, 208 KiB) holds about 280
+ * small answers and drops the rest, and each lost answer costs a c-ares
+ * retry (a third of dns_timeout), two cost the whole budget.  So the
+ * sockets ask for a larger receive buffer (GG_RESOLVER_RCVBUF; the kernel
+ * grants at most twice net.core.rmem_max, 416 KiB on a stock system),
+ * and while queries are being submitted outside c-ares's own processing,
+ * every GG_RESOLVER_DRAIN_EVERY submissions the UDP sockets are read (drain()):
+ * the answers found are parked on r->deferred like any synchronous result,
+ * so nothing calls back from inside gg_resolver_query(), and a burst
+ * leaves only a small backlog whatever the buffer size.
+ */
+#include <arpa/inet.h>
+#include <ares.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#include "dns/resolver.h"
+#include "lib/util.h"
+
+/* A result plus its reference count; callers only ever see &box->pub. */
+struct result_box {
+	struct gg_dns_result pub;
+	unsigned refs;
+	char qname[GG_DNS_NAME_MAX + 1];
+};
+
+struct rquery {
+	struct rquery *prev, *next;	/* r->queries: every rquery not yet freed */
+	struct rquery *next_deferred;	/* r->deferred queue */
+	struct gg_resolver *r;
+	gg_resolver_cb cb;
+	void *arg;
+	int type;
+	int done;			/* callback delivered or withdrawn */
+	int in_ares;			/* c-ares still holds this pointer */
+	int queued;			/* on r->deferred */
+	struct result_box *pending;	/* answered synchronously, awaiting defer_ev */
+	struct event *deadline;
+	char name[GG_DNS_NAME_MAX + 1];
+};
+
+/* Asked of SO_RCVBUF for c-ares's sockets; the kernel grants at most 2 x net.core.rmem_max. */
+#define GG_RESOLVER_RCVBUF (1 << 20)
+/* Read the UDP sockets after this many queries submitted in a row (see drain()). */
+#define GG_RESOLVER_DRAIN_EVERY 32
+/* At most this many sockets are drained at once (c-ares: one UDP socket per server). */
+#define GG_RESOLVER_DRAIN_MAX (2 * GG_RESOLVER_MAX_SERVERS)
+
+struct sockev {
+	struct sockev *next;
+	ares_socket_t fd;
+	short what;
+	int udp;			/* a datagram socket (drain() reads only those) */
+	struct event *ev;
+};
+
+struct gg_resolver {
+	struct event_base *base;
+	ares_channel channel;
+	int channel_ok;
+	long timeout_ms;
+	struct event *timer;		/* ares_timeout() */
+	struct event *defer_ev;		/* delivers r->deferred */
+	struct sockev *socks;
+	struct rquery *queries;
+	struct rquery *deferred, **deferred_tail;
+	int submitting;			/* inside ares_query() */
+	int processing;			/* inside ares_process_fd() */
+	unsigned since_drain;		/* queries submitted since drain() last ran */
+	struct gg_resolver_stats stats;
+};
+
+/* ------------------------------------------------------------ results */
+
+/* box_new - an empty result for rq */
+static struct result_box *box_new(const struct rquery *rq)
+{
+	struct result_box *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->refs = 1;
+	memcpy(b->qname, rq->name, sizeof(b->qname));
+	b->pub.qname = b->qname;
+	b->pub.type = rq->type;
+	return b;
+}
+
+/* box_free - release everything a result owns */
+static void box_free(struct result_box *b)
+{
+	struct gg_dns_result *p = &b->pub;
+	size_t i;
+
+	for (i = 0; i < p->ntxt; i++)
+		free(p->txt[i]);
+	for (i = 0; i < p->nnames; i++)
+		free(p->names[i]);
+	for (i = 0; i < p->nmx; i++)
+		free(p->mx[i].host);
+	free(p->txt);
+	free(p->names);
+	free(p->mx);
+	free(p->addrs);
+	free(b);
+}
+
+/* gg_dns_result_ref - keep a result beyond its callback */
+const struct gg_dns_result *gg_dns_result_ref(const struct gg_dns_result *res)
+{
+	struct result_box *b = (struct result_box *)(uintptr_t)res;
+
+	b->refs++;
+	return res;
+}
+
+/* gg_dns_result_unref - drop one reference */
+void gg_dns_result_unref(const struct gg_dns_result *res)
+{
+	struct result_box *b;
+
+	if (res == NULL)
+		return;
+	b = (struct result_box *)(uintptr_t)res;
+	if (--b->refs == 0)
+		box_free(b);
+}
+
+/* gg_dns_type_str - name of a query type */
+const char *gg_dns_type_str(int type)
+{
+	switch (type) {
+	case ns_t_a:	return "A";
+	case ns_t_aaaa:	return "AAAA";
+	case ns_t_txt:	return "TXT";
+	case ns_t_ptr:	return "PTR";
+	case ns_t_mx:	return "MX";
+	}
+	return "?";
+}
+
+/*
+ * A bounded walk over a DNS message, only to learn TTLs, which c-ares 1.18
+ * gives for A and AAAA but not for TXT, PTR, MX or negative answers.
+ */
+struct walk {
+	const unsigned char *p;
+	size_t len, off;
+};
+
+static int walk_u16(struct walk *w, unsigned *v)
+{
+	if (w->len - w->off < 2)
+		return -1;
+	*v = (unsigned)w->p[w->off] << 8 | w->p[w->off + 1];
+	w->off += 2;
+	return 0;
+}
+
+static int walk_u32(struct walk *w, uint32_t *v)
+{
+	if (w->len - w->off < 4)
+		return -1;
+	*v = (uint32_t)w->p[w->off] << 24 | (uint32_t)w->p[w->off + 1] << 16 |
+	    (uint32_t)w->p[w->off + 2] << 8 | w->p[w->off + 3];
+	w->off += 4;
+	return 0;
+}
+
+/* walk_name - skip one (possibly compressed) name */
+static int walk_name(struct walk *w)
+{
+	unsigned n = 0;
+
+	while (w->off < w->len && n++ < 128) {
+		unsigned c = w->p[w->off];
+		if (c == 0) {
+			w->off++;
+			return 0;
+		}
+		if ((c & 0xc0) == 0xc0) {
+			if (w->len - w->off < 2)
+				return -1;
+			w->off += 2;
+			return 0;
+		}
+		if ((c & 0xc0) != 0 || w->len - w->off < c + 1)
+			return -1;
+		w->off += c + 1;
+	}
+	return -1;
+}
+
+/* ttl_clean - RFC 2181: a TTL with the top bit set means zero */
+static unsigned ttl_clean(uint32_t t)
+{
+	return t > 0x7fffffffu ? 0 : (unsigned)t;
+}
+
+/*
+ * answer_ttl - lowest TTL among the answer records (CNAMEs included); for
+ * an answer without records, min(SOA TTL, SOA MINIMUM) from the authority
+ * section; 0 when unknown.  *count gets the number of records of qtype.
+ */
+static unsigned answer_ttl(const unsigned char *abuf, int alen, int qtype, size_t *count)
+{
+	struct walk w = { abuf, alen > 0 ? (size_t)alen : 0, 12 };
+	unsigned qd, an, ns, i, type, klass, rdlen;
+	uint32_t ttl, best = UINT32_MAX;
+
+	*count = 0;
+	if (abuf == NULL || w.len < 12)
+		return 0;
+	qd = (unsigned)abuf[4] << 8 | abuf[5];
+	an = (unsigned)abuf[6] << 8 | abuf[7];
+	ns = (unsigned)abuf[8] << 8 | abuf[9];
+	for (i = 0; i < qd; i++)
+		if (walk_name(&w) < 0 || walk_u16(&w, &type) < 0 || walk_u16(&w, &klass) < 0)
+			return 0;
+	for (i = 0; i < an + ns; i++) {
+		size_t rdata;
+		if (walk_name(&w) < 0 || walk_u16(&w, &type) < 0 || walk_u16(&w, &klass) < 0 ||
+		    walk_u32(&w, &ttl) < 0 || walk_u16(&w, &rdlen) < 0 || w.len - w.off < rdlen)
+			break;
+		rdata = w.off;
+		w.off += rdlen;
+		if (i < an) {
+			if ((int)type == qtype)
+				(*count)++;
+			if (ttl < best)
+				best = ttl;
+		} else if (an == 0 && type == ns_t_soa) {
+			/* The SOA MINIMUM is the last 32 bits of its RDATA. */
+			struct walk s = { abuf, rdata + rdlen, rdata + rdlen - 4 };
+			uint32_t min;
+			if (rdlen >= 22 && walk_u32(&s, &min) == 0) {
+				if (min < ttl)
+					ttl = min;
+				if (ttl < best)
+					best = ttl;
+			}
+		}
+	}
+	return best == UINT32_MAX ? 0 : ttl_clean(best);
+}
+
+/* take_text - a NUL-terminated copy of at most max bytes; sets truncation */
+static char *take_text(struct gg_dns_result *p, const unsigned char *s, size_t len, size_t max)
+{
+	char *t;
+
+	if (len > max) {
+		len = max;
+		p->truncated = 1;
+	}
+	if ((t = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(t, s, len);
+	t[len] = '\0';
+	return t;
+}
+
+/* parse_addrs - A or AAAA answer */
+static int parse_addrs(struct gg_dns_result *p, const unsigned char *abuf, int alen, size_t count)
+{
+	int n = GG_DNS_MAX_RECORDS, st, i;
+
+	if ((p->addrs = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->addrs))) == NULL)
+		return ARES_ENOMEM;
+	if (p->type == ns_t_a) {
+		struct ares_addrttl at[GG_DNS_MAX_RECORDS];
+		if ((st = ares_parse_a_reply(abuf, alen, NULL, at, &n)) != ARES_SUCCESS)
+			return st;
+		for (i = 0; i < n; i++) {
+			p->addrs[i].addr.family = AF_INET;
+			memcpy(p->addrs[i].addr.bytes, &at[i].ipaddr, 4);
+			p->addrs[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
+		}
+	} else {
+		struct ares_addr6ttl at[GG_DNS_MAX_RECORDS];
+		if ((st = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n)) != ARES_SUCCESS)
+			return st;
+		for (i = 0; i < n; i++) {
+			p->addrs[i].addr.family = AF_INET6;
+			memcpy(p->addrs[i].addr.bytes, &at[i].ip6addr, 16);
+			p->addrs[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
+		}
+	}
+	p->naddrs = (size_t)n;
+	if (count > (size_t)n)
+		p->truncated = 1;
+	return n > 0 ? ARES_SUCCESS : ARES_ENODATA;
+}
+
+/* parse_txt - TXT answer: the strings of each record joined (RFC 7208 3.3) */
+static int parse_txt(struct gg_dns_result *p, const unsigned char *abuf, int alen)
+{
+	struct ares_txt_ext *list = NULL, *t;
+	char buf[GG_DNS_TXT_MAX];
+	size_t blen = 0;
+	int st, have = 0;
+
+	if ((st = ares_parse_txt_reply_ext(abuf, alen, &list)) != ARES_SUCCESS)
+		return st;
+	if ((p->txt = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->txt))) == NULL) {
+		st = ARES_ENOMEM;
+		goto out;
+	}
+	for (t = list; ; t = t->next) {
+		if (have && (t == NULL || t->record_start)) {
+			if (p->ntxt == GG_DNS_MAX_RECORDS) {
+				p->truncated = 1;
+			} else if ((p->txt[p->ntxt] = take_text(p, (unsigned char *)buf, blen,
+								 blen)) == NULL) {
+				st = ARES_ENOMEM;
+				goto out;
+			} else {
+				p->ntxt++;
+			}
+			blen = 0;
+			have = 0;
+		}
+		if (t == NULL)
+			break;
+		have = 1;
+		if (t->length > sizeof(buf) - blen) {
+			memcpy(buf + blen, t->txt, sizeof(buf) - blen);
+			blen = sizeof(buf);
+			p->truncated = 1;
+		} else {
+			memcpy(buf + blen, t->txt, t->length);
+			blen += t->length;
+		}
+	}
+	st = p->ntxt > 0 ? ARES_SUCCESS : ARES_ENODATA;
+out:
+	ares_free_data(list);
+	return st;
+}
+
+/* add_name - append a PTR name unless already there */
+static int add_name(struct gg_dns_result *p, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0)
+		return ARES_SUCCESS;
+	for (i = 0; i < p->nnames; i++)
+		if (strcasecmp(p->names[i], name) == 0)
+			return ARES_SUCCESS;
+	if (p->nnames == GG_DNS_MAX_RECORDS) {
+		p->truncated = 1;
+		return ARES_SUCCESS;
+	}
+	if ((p->names[p->nnames] = take_text(p, (const unsigned char *)name, len,
+					     GG_DNS_NAME_MAX)) == NULL)
+		return ARES_ENOMEM;
+	p->nnames++;
+	return ARES_SUCCESS;
+}
+
+/* parse_ptr - PTR answer: every h_aliases entry, and h_name */
+static int parse_ptr(struct gg_dns_result *p, const unsigned char *abuf, int alen)
+{
+	struct hostent *he = NULL;
+	unsigned char dummy[4] = { 0, 0, 0, 0 };
+	int st;
+	size_t i;
+
+	if ((st = ares_parse_ptr_reply(abuf, alen, dummy, sizeof(dummy), AF_INET, &he)) != ARES_SUCCESS)
+		return st;
+	if ((p->names = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->names))) == NULL) {
+		st = ARES_ENOMEM;
+		goto out;
+	}
+	/*
+	 * c-ares 1.18 lists every PTR name in h_aliases, in answer order, and
+	 * sets h_name to the last one: aliases first keeps the answer's order.
+	 */
+	for (i = 0; he->h_aliases != NULL && he->h_aliases[i] != NULL; i++)
+		if ((st = add_name(p, he->h_aliases[i])) != ARES_SUCCESS)
+			goto out;
+	if (he->h_name != NULL && (st = add_name(p, he->h_name)) != ARES_SUCCESS)
+		goto out;
+	st = p->nnames > 0 ? ARES_SUCCESS : ARES_ENODATA;
+out:
+	ares_free_hostent(he);
+	return st;
+}
+
+/* parse_mx - MX answer */
+static int parse_mx(struct gg_dns_result *p, const unsigned char *abuf, int alen)
+{
+	struct ares_mx_reply *list = NULL, *m;
+	int st;
+
+	if ((st = ares_parse_mx_reply(abuf, alen, &list)) != ARES_SUCCESS)
+		return st;
+	if ((p->mx = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->mx))) == NULL) {
+		st = ARES_ENOMEM;
+		goto out;
+	}
+	for (m = list; m != NULL; m = m->next) {
+		const char *h = m->host != NULL ? m->host : "";
+		if (p->nmx == GG_DNS_MAX_RECORDS) {
+			p->truncated = 1;
+			break;
+		}
+		/* The root is "." or "" depending on how the name was expanded. */
+		if (strcmp(h, ".") == 0)
+			h = "";
+		if ((p->mx[p->nmx].host = take_text(p, (const unsigned char *)h, strlen(h),
+						    GG_DNS_NAME_MAX)) == NULL) {
+			st = ARES_ENOMEM;
+			goto out;
+		}
+		p->mx[p->nmx].pref = m->priority;
+		p->nmx++;
+	}
+	st = p->nmx > 0 ? ARES_SUCCESS : ARES_ENODATA;
+out:
+	ares_free_data(list);
+	return st;
+}
+
+/* set_status - map a c-ares status onto the result */
+static void set_status(struct gg_dns_result *p, int status)
+{
+	switch (status) {
+	case ARES_SUCCESS:
+		p->st = GG_OK;
+		p->error = NULL;
+		break;
+	case ARES_ENOTFOUND:
+		p->st = GG_NOTFOUND;
+		p->error = "NXDOMAIN";
+		break;
+	case ARES_ENODATA:
+		p->st = GG_NOTFOUND;
+		p->error = "no data";
+		break;
+	case ARES_ETIMEOUT:
+		p->st = GG_ETIMEOUT;
+		p->error = "timeout";
+		break;
+	case ARES_ECANCELLED:
+	case ARES_EDESTRUCTION:
+		p->st = GG_EDNS;
+		p->cancelled = 1;
+		p->error = "cancelled";
+		break;
+	case ARES_ECONNREFUSED:
+		/* c-ares 1.18 also reports REFUSED answers this way. */
+		p->st = GG_EDNS;
+		p->error = "refused or unreachable";
+		break;
+	case ARES_ESERVFAIL:
+		p->st = GG_EDNS;
+		p->error = "SERVFAIL";
+		break;
+	case ARES_EBADRESP:
+	case ARES_EFORMERR:
+		p->st = GG_EDNS;
+		p->error = "malformed answer";
+		break;
+	default:
+		p->st = GG_EDNS;
+		p->error = ares_strerror(status);
+		break;
+	}
+}
+
+/* build_result - parse c-ares's answer for rq; NULL only when out of memory */
+static struct result_box *build_result(const struct rquery *rq, int status,
+				       const unsigned char *abuf, int alen)
+{
+	struct result_box *b = box_new(rq);
+	struct gg_dns_result *p;
+	size_t count = 0;
+
+	if (b == NULL)
+		return NULL;
+	p = &b->pub;
+	if (abuf != NULL && alen > 0 &&
+	    (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA))
+		p->ttl = answer_ttl(abuf, alen, rq->type, &count);
+	if (status == ARES_SUCCESS) {
+		switch (rq->type) {
+		case ns_t_a:
+		case ns_t_aaaa:
+			status = parse_addrs(p, abuf, alen, count);
+			break;
+		case ns_t_txt:
+			status = parse_txt(p, abuf, alen);
+			break;
+		case ns_t_ptr:
+			status = parse_ptr(p, abuf, alen);
+			break;
+		case ns_t_mx:
+			status = parse_mx(p, abuf, alen);
+			break;
+		}
+		if (status == ARES_ENOMEM) {
+			box_free(b);
+			return NULL;
+		}
+	}
+	set_status(p, status);
+	return b;
+}
+
+/* status_result - a record-less result carrying only a status */
+static struct result_box *status_result(const struct rquery *rq, int status)
+{
+	struct result_box *b = box_new(rq);
+
+	if (b != NULL)
+		set_status(&b->pub, status);
+	return b;
+}
+
+/* ------------------------------------------------------------ queries */
+
+static void rearm_timer(struct gg_resolver *r);
+
+/* rq_free - unlink and free an rquery nobody needs any more */
+static void rq_free(struct rquery *rq)
+{
+	struct gg_resolver *r = rq->r;
+
+	if (rq->prev != NULL)
+		rq->prev->next = rq->next;
+	else
+		r->queries = rq->next;
+	if (rq->next != NULL)
+		rq->next->prev = rq->prev;
+	if (rq->deadline != NULL)
+		event_free(rq->deadline);
+	if (rq->pending != NULL)
+		gg_dns_result_unref(&rq->pending->pub);
+	free(rq);
+}
+
+/* count - keep the statistics */
+static void count(struct gg_resolver *r, const struct gg_dns_result *res)
+{
+	if (res->cancelled)
+		return;
+	switch (res->st) {
+	case GG_OK:		r->stats.answers++; break;
+	case GG_NOTFOUND:	r->stats.notfound++; break;
+	case GG_ETIMEOUT:	r->stats.timeouts++; break;
+	default:		r->stats.errors++; break;
+	}
+}
+
+/*
+ * deliver - run rq's callback with b (consumed).  If b is NULL (out of
+ * memory) a static stand-in result says so.  rq is freed afterwards unless
+ * c-ares still holds it.
+ */
+static void deliver(struct rquery *rq, struct result_box *b)
+{
+	static const struct gg_dns_result nomem = {
+		.st = GG_EDNS, .error = "out of memory", .qname = "",
+	};
+
+	rq->done = 1;
+	if (rq->deadline != NULL)
+		event_del(rq->deadline);
+	rq->r->stats.in_flight--;
+	if (b != NULL) {
+		count(rq->r, &b->pub);
+		rq->cb(&b->pub, rq->arg);
+		gg_dns_result_unref(&b->pub);
+	} else {
+		rq->r->stats.errors++;
+		rq->cb(&nomem, rq->arg);
+	}
+	if (!rq->in_ares && !rq->queued)
+		rq_free(rq);
+}
+
+/* ares_cb - c-ares is done with a query */
+static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct rquery *rq = arg;
+	struct gg_resolver *r = rq->r;
+	struct result_box *b;
+
+	(void)timeouts;
+	rq->in_ares = 0;
+	if (rq->done) {
+		/* Already timed out, cancelled or withdrawn. */
+		rq_free(rq);
+		return;
+	}
+	b = build_result(rq, status, abuf, alen);
+	if (r->submitting) {
+		/* Never call back from inside gg_resolver_query(). */
+		rq->pending = b != NULL ? b : status_result(rq, ARES_ENOMEM);
+		rq->next_deferred = NULL;
+		rq->queued = 1;
+		*r->deferred_tail = rq;
+		r->deferred_tail = &rq->next_deferred;
+		r->stats.deferred++;
+		event_active(r->defer_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	deliver(rq, b);
+}
+
+/* defer_cb - deliver the answers c-ares gave synchronously */
+static void defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gg_resolver *r = arg;
+	struct rquery *rq;
+
+	(void)fd;
+	(void)what;
+	while ((rq = r->deferred) != NULL) {
+		struct result_box *b = rq->pending;
+		if ((r->deferred = rq->next_deferred) == NULL)
+			r->deferred_tail = &r->deferred;
+		rq->pending = NULL;
+		rq->queued = 0;
+		if (rq->done) {
+			/* Withdrawn or timed out while waiting: nothing to say. */
+			if (b != NULL)
+				gg_dns_result_unref(&b->pub);
+			if (!rq->in_ares)
+				rq_free(rq);
+			continue;
+		}
+		deliver(rq, b);
+	}
+}
+
+/* deadline_cb - the query ran out of time: answer GG_ETIMEOUT now */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rquery *rq = arg;
+
+	(void)fd;
+	(void)what;
+	if (rq->done)
+		return;
+	/* c-ares keeps trying until its own schedule ends; we stop waiting. */
+	deliver(rq, status_result(rq, ARES_ETIMEOUT));
+}
+
+/*
+ * drain - read whatever answers already wait in the UDP sockets.  Only
+ * from gg_resolver_query() (r->submitting is set, so answers are parked on
+ * r->deferred), and never inside c-ares's own processing: c-ares 1.18 is
+ * not reentrant.  The fds are copied first because the socket-state
+ * callback may free sockevs while c-ares processes.
+ */
+static void drain(struct gg_resolver *r)
+{
+	ares_socket_t fds[GG_RESOLVER_DRAIN_MAX];
+	struct sockev *s;
+	size_t n = 0, i;
+
+	for (s = r->socks; s != NULL && n < GG_RESOLVER_DRAIN_MAX; s = s->next)
+		if (s->udp && (s->what & EV_READ))
+			fds[n++] = s->fd;
+	r->processing++;
+	for (i = 0; i < n; i++)
+		ares_process_fd(r->channel, fds[i], ARES_SOCKET_BAD);
+	r->processing--;
+}
+
+/* gg_resolver_query - send one query */
+enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int type,
+				 gg_resolver_cb cb, void *arg)
+{
+	struct rquery *rq;
+	struct timeval tv;
+	size_t len;
+
+	if (r == NULL || name == NULL || cb == NULL)
+		return GG_EINVAL;
+	if (type != ns_t_a && type != ns_t_aaaa && type != ns_t_txt && type != ns_t_ptr &&
+	    type != ns_t_mx)
+		return GG_EINVAL;
+	len = strlen(name);
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > GG_DNS_NAME_MAX)
+		return GG_EINVAL;
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return GG_ENOMEM;
+	memcpy(rq->name, name, len);
+	rq->name[len] = '\0';
+	rq->r = r;
+	rq->cb = cb;
+	rq->arg = arg;
+	rq->type = type;
+	if ((rq->deadline = evtimer_new(r->base, deadline_cb, rq)) == NULL) {
+		free(rq);
+		return GG_ENOMEM;
+	}
+	tv.tv_sec = r->timeout_ms / 1000;
+	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
+	if (evtimer_add(rq->deadline, &tv) < 0) {
+		event_free(rq->deadline);
+		free(rq);
+		return GG_ENOMEM;
+	}
+	rq->next = r->queries;
+	if (r->queries != NULL)
+		r->queries->prev = rq;
+	r->queries = rq;
+	rq->in_ares = 1;
+	r->stats.queries++;
+	r->stats.in_flight++;
+	r->submitting++;
+	ares_query(r->channel, rq->name, ns_c_in, type, ares_cb, rq);
+	if (++r->since_drain >= GG_RESOLVER_DRAIN_EVERY && !r->processing) {
+		r->since_drain = 0;
+		drain(r);
+	}
+	r->submitting--;
+	rearm_timer(r);
+	return GG_OK;
+}
+
+/* gg_resolver_cancel - withdraw the queries of one owner */
+size_t gg_resolver_cancel(struct gg_resolver *r, gg_resolver_cb cb, void *arg)
+{
+	struct rquery *rq, *next;
+	size_t n = 0;
+
+	for (rq = r->queries; rq != NULL; rq = next) {
+		next = rq->next;
+		if (rq->done || rq->cb != cb || rq->arg != arg)
+			continue;
+		rq->done = 1;
+		r->stats.in_flight--;
+		n++;
+		if (rq->deadline != NULL)
+			event_del(rq->deadline);
+		/* A queued one is freed by defer_cb, which holds it in its queue. */
+		if (!rq->in_ares && !rq->queued)
+			rq_free(rq);
+	}
+	return n;
+}
+
+/* gg_resolver_cancel_all - end every outstanding query now */
+void gg_resolver_cancel_all(struct gg_resolver *r)
+{
+	struct rquery *rq;
+
+	if (r == NULL)
+		return;
+	/*
+	 * Deliver one at a time and restart the scan each time: a callback may
+	 * withdraw other queries (which frees them) while we are in it.
+	 */
+	for (;;) {
+		for (rq = r->queries; rq != NULL && rq->done; rq = rq->next)
+			;
+		if (rq == NULL)
+			break;
+		if (rq->pending != NULL) {
+			/* It stays in r->deferred; defer_cb frees it later. */
+			gg_dns_result_unref(&rq->pending->pub);
+			rq->pending = NULL;
+		}
+		deliver(rq, status_result(rq, ARES_ECANCELLED));
+	}
+	/* Let c-ares drop its copies too, unless we are inside its processing. */
+	if (!r->processing && r->channel_ok)
+		ares_cancel(r->channel);
+	rearm_timer(r);
+}
+
+/* ------------------------------------------------------------ events */
+
+/* rearm_timer - wake up when c-ares next needs to handle a timeout */
+static void rearm_timer(struct gg_resolver *r)
+{
+	struct timeval tv, *tvp;
+
+	if (!r->channel_ok)
+		return;
+	tvp = ares_timeout(r->channel, NULL, &tv);
+	if (tvp != NULL)
+		evtimer_add(r->timer, tvp);
+	else
+		evtimer_del(r->timer);
+}
+
+/* timer_cb - let c-ares retry or time out its queries */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gg_resolver *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->processing++;
+	ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+	r->processing--;
+	rearm_timer(r);
+}
+
+/* sock_cb - a c-ares socket is readable or writable */
+static void sock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gg_resolver *r = arg;
+
+	/* The sock_state callback may free this socket's event in here. */
+	r->since_drain = 0;
+	r->processing++;
+	ares_process_fd(r->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
+			(what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
+	r->processing--;
+	rearm_timer(r);
+}
+
+/*
+ * sock_state_cb - c-ares opened, changed or closed a socket.  There is no
+ * way to report an allocation failure here; the socket then goes unwatched
+ * and its queries end at their deadline.
+ */
+static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct gg_resolver *r = data;
+	struct sockev *s, **sp;
+	short what = (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+
+	for (sp = &r->socks; (s = *sp) != NULL; sp = &s->next)
+		if (s->fd == fd)
+			break;
+	if (what == 0) {
+		if (s != NULL) {
+			*sp = s->next;
+			event_free(s->ev);
+			free(s);
+		}
+		return;
+	}
+	if (s == NULL) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return;
+		s->fd = fd;
+		s->udp = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_DGRAM;
+		if ((s->ev = event_new(r->base, fd, what | EV_PERSIST, sock_cb, r)) == NULL) {
+			free(s);
+			return;
+		}
+		s->what = what;
+		s->next = r->socks;
+		r->socks = s;
+	} else if (s->what != what) {
+		event_del(s->ev);
+		event_assign(s->ev, r->base, fd, what | EV_PERSIST, sock_cb, r);
+		s->what = what;
+	}
+	event_add(s->ev, NULL);
+}
+
+/* ------------------------------------------------------------ setup */
+
+/* server_one - check one "ADDR[:PORT]" item and append it to csv */
+static enum gg_status server_one(const char *item, char *csv, size_t csvsize, char *err,
+				 size_t errsize)
+{
+	char host[INET6_ADDRSTRLEN + 2], shown[80], canon[INET6_ADDRSTRLEN + 16];
+	const char *port = NULL;
+	unsigned char bin[16];
+	long portnum = 53;
+	int v6 = 0;
+	size_t len;
+
+	gg_sanitize(shown, sizeof(shown), item, strlen(item), 60);
+	if (item[0] == '[') {
+		const char *close = strchr(item, ']');
+		if (close == NULL) {
+			snprintf(err, errsize, "dns_servers: '%s': missing ']'", shown);
+			return GG_EINVAL;
+		}
+		len = (size_t)(close - item - 1);
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0') {
+			snprintf(err, errsize, "dns_servers: '%s': expected ':PORT' after ']'", shown);
+			return GG_EINVAL;
+		}
+		item++;
+	} else {
+		const char *colon = strchr(item, ':');
+		len = strlen(item);
+		/* One colon: IPv4:port.  More: a bare IPv6 address without port. */
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			len = (size_t)(colon - item);
+			port = colon + 1;
+		}
+	}
+	if (len == 0 || len >= sizeof(host)) {
+		snprintf(err, errsize, "dns_servers: '%s': not an IP address", shown);
+		return GG_EINVAL;
+	}
+	memcpy(host, item, len);
+	host[len] = '\0';
+	if (inet_pton(AF_INET, host, bin) == 1) {
+		v6 = 0;
+	} else if (inet_pton(AF_INET6, host, bin) == 1) {
+		v6 = 1;
+	} else {
+		snprintf(err, errsize, "dns_servers: '%s': not an IP address (host names are not "
+			 "allowed)", shown);
+		return GG_EINVAL;
+	}
+	if (port != NULL && gg_parse_long(port, 1, 65535, &portnum) != GG_OK) {
+		snprintf(err, errsize, "dns_servers: '%s': port must be 1-65535", shown);
+		return GG_EINVAL;
+	}
+	inet_ntop(v6 ? AF_INET6 : AF_INET, bin, host, sizeof(host));
+	snprintf(canon, sizeof(canon), v6 ? "[%s]:%ld" : "%s:%ld", host, portnum);
+	if (strlen(csv) + strlen(canon) + 2 > csvsize) {
+		snprintf(err, errsize, "dns_servers: list too long");
+		return GG_ETOOBIG;
+	}
+	if (csv[0] != '\0')
+		strcat(csv, ",");
+	strcat(csv, canon);
+	return GG_OK;
+}
+
+/* gg_resolver_parse_servers - validate a server list into c-ares CSV form */
+enum gg_status gg_resolver_parse_servers(const char *servers, char *csv, size_t csvsize,
+					 char *err, size_t errsize)
+{
+	char item[128], shown[80];
+	const char *p = servers != NULL ? servers : "";
+	int n = 0;
+	enum gg_status st;
+
+	if (csvsize == 0)
+		return GG_EINVAL;
+	csv[0] = '\0';
+	for (;;) {
+		size_t len;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (len >= sizeof(item)) {
+			gg_sanitize(shown, sizeof(shown), p, len, 60);
+			snprintf(err, errsize, "dns_servers: '%s': not an IP address", shown);
+			return GG_EINVAL;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		p += len;
+		if (++n > GG_RESOLVER_MAX_SERVERS) {
+			snprintf(err, errsize, "dns_servers: more than %d servers",
+				 GG_RESOLVER_MAX_SERVERS);
+			return GG_ETOOBIG;
+		}
+		if ((st = server_one(item, csv, csvsize, err, errsize)) != GG_OK)
+			return st;
+	}
+	return GG_OK;
+}
+
+/* gg_resolver_new - channel, events and servers */
+enum gg_status gg_resolver_new(struct event_base *base, const char *servers, long timeout_ms,
+			       struct gg_resolver **out, char *err, size_t errsize)
+{
+	struct gg_resolver *r = NULL;
+	struct ares_options opts;
+	char csv[GG_RESOLVER_MAX_SERVERS * (INET6_ADDRSTRLEN + 10) + 1];
+	enum gg_status st;
+	int rc;
+
+	*out = NULL;
+	if (base == NULL) {
+		snprintf(err, errsize, "resolver: no event base");
+		return GG_EINVAL;
+	}
+	if (timeout_ms < GG_RESOLVER_MIN_TIMEOUT_MS || timeout_ms > GG_RESOLVER_MAX_TIMEOUT_MS) {
+		snprintf(err, errsize, "dns_timeout: %ld ms is outside %ld-%ld ms", timeout_ms,
+			 GG_RESOLVER_MIN_TIMEOUT_MS, GG_RESOLVER_MAX_TIMEOUT_MS);
+		return GG_EINVAL;
+	}
+	if ((st = gg_resolver_parse_servers(servers, csv, sizeof(csv), err, errsize)) != GG_OK)
+		return st;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errsize, "resolver: out of memory");
+		return GG_ENOMEM;
+	}
+	r->base = base;
+	r->timeout_ms = timeout_ms;
+	r->deferred_tail = &r->deferred;
+	if ((r->timer = evtimer_new(base, timer_cb, r)) == NULL ||
+	    (r->defer_ev = event_new(base, -1, 0, defer_cb, r)) == NULL) {
+		snprintf(err, errsize, "resolver: out of memory");
+		st = GG_ENOMEM;
+		goto out;
+	}
+
+	memset(&opts, 0, sizeof(opts));
+	/* No search domains, no HOSTALIASES: names are always absolute here. */
+	opts.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_EDNS;
+	opts.ednspsz = 1232;
+	/*
+	 * Two tries; c-ares doubles the per-try timeout on the second round, so
+	 * a third of the budget each lets one server answer a retry in time.
+	 * Our own deadline per query makes the bound exact whatever the
+	 * number of servers.  (A third try would make a lost datagram cheaper,
+	 * but c-ares 1.18 then reports a closed port as a timeout: the ICMP
+	 * error goes to whichever send comes next, and the query it belonged
+	 * to waits for its retry.)
+	 */
+	opts.timeout = (int)(timeout_ms / 3 > 5 ? timeout_ms / 3 : 5);
+	opts.tries = 2;
+	/* Room for a burst of answers (see "Bursts" at the top). */
+	opts.socket_receive_buffer_size = GG_RESOLVER_RCVBUF;
+	opts.sock_state_cb = sock_state_cb;
+	opts.sock_state_cb_data = r;
+	rc = ares_init_options(&r->channel, &opts,
+			       ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ | ARES_OPT_TIMEOUTMS |
+			       ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_NOROTATE |
+			       ARES_OPT_SOCK_RCVBUF);
+	if (rc != ARES_SUCCESS) {
+		snprintf(err, errsize, "resolver: c-ares initialisation failed: %s",
+			 ares_strerror(rc));
+		st = rc == ARES_ENOMEM ? GG_ENOMEM : GG_EDNS;
+		goto out;
+	}
+	r->channel_ok = 1;
+	/* Before any query: otherwise c-ares would use /etc/resolv.conf's servers. */
+	if (csv[0] != '\0' && (rc = ares_set_servers_ports_csv(r->channel, csv)) != ARES_SUCCESS) {
+		snprintf(err, errsize, "dns_servers: c-ares refused '%s': %s", csv,
+			 ares_strerror(rc));
+		st = rc == ARES_ENOMEM ? GG_ENOMEM : GG_EINVAL;
+		goto out;
+	}
+	*out = r;
+	return GG_OK;
+out:
+	gg_resolver_free(r);
+	return st;
+}
+
+/* gg_resolver_free - cancel everything and release the channel */
+void gg_resolver_free(struct gg_resolver *r)
+{
+	struct sockev *s;
+
+	if (r == NULL)
+		return;
+	gg_resolver_cancel_all(r);
+	if (r->channel_ok) {
+		/* Calls ares_cb for anything left (all done): they just free. */
+		ares_destroy(r->channel);
+		r->channel_ok = 0;
+	}
+	/* Anything withdrawn but still parked for defer_cb. */
+	defer_cb(-1, 0, r);
+	while (r->queries != NULL)
+		rq_free(r->queries);
+	while ((s = r->socks) != NULL) {
+		r->socks = s->next;
+		event_free(s->ev);
+		free(s);
+	}
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->defer_ev != NULL)
+		event_free(r->defer_ev);
+	free(r);
+}
+
+/* gg_resolver_stats - counters */
+void gg_resolver_stats(const struct gg_resolver *r, struct gg_resolver_stats *out)
+{
+	*out = r->stats;
+}
+
+/* gg_resolver_timeout_ms - the per-query bound */
+long gg_resolver_timeout_ms(const struct gg_resolver *r)
+{
+	return r->timeout_ms;
+}

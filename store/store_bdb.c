@@ -1,0 +1,484 @@
+/*
+ * store_bdb.c - Berkeley DB 5.3 backend of the triplet store
+ *
+ * One transactional environment in a directory (database = bdb:DIR) with one
+ * B-tree file, greygate.db.  The environment is opened with DB_REGISTER |
+ * DB_RECOVER, so a daemon killed with -9 is recovered at the next start
+ * while a second process (the milter, an admin tool) can share it safely.
+ *
+ * Durability: commits are written to the log with write(2) before the
+ * caller answers the MTA (DB_TXN_WRITE_NOSYNC), so every answered decision
+ * survives the death of the process; an operating system crash may lose
+ * the last second of decisions, which only means those senders are
+ * greylisted again.  Log files are removed automatically once checkpointed.
+ *
+ * Maintenance: gg_store_bdb's maintain operation starts one background
+ * thread that checkpoints every interval and keeps a share of the cache
+ * clean (memp_trickle), so neither a checkpoint nor a page eviction ever
+ * writes megabytes from inside a request.  The environment handle is
+ * opened with DB_THREAD for that thread's sake; the database handle is
+ * only ever used by the thread that makes requests.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <db.h>
+
+#include "store/store.h"
+#include "store/store_bdb.h"
+#include "store/record.h"
+#include "lib/util.h"
+
+#define DB_FILE "greygate.db"
+
+struct store_bdb {
+	struct gg_store base;
+	DB_ENV *env;
+	DB *db;
+	DB_TXN *txn;
+	unsigned char *expire_key;	/* where the expiry walk resumes */
+	size_t expire_klen;		/* 0: start from the beginning */
+	/* Background maintenance thread. */
+	pthread_t thread;
+	int thread_running;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+	long interval;
+	unsigned long checkpoints, trickled;
+	char thread_error[256];
+};
+
+#define TRICKLE_PERCENT 20	/* keep this share of the cache clean */
+
+/* maintain_main - checkpoint every interval, trickle every second */
+static void *maintain_main(void *arg)
+{
+	struct store_bdb *s = arg;
+	struct timespec until;
+	long since = 0;
+	int ret, nwrote;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		(void)pthread_cond_timedwait(&s->wake, &s->lock, &until);
+		if (s->stop)
+			break;
+		pthread_mutex_unlock(&s->lock);
+		nwrote = 0;
+		ret = s->env->memp_trickle(s->env, TRICKLE_PERCENT, &nwrote);
+		if (++since >= s->interval) {
+			since = 0;
+			if (ret == 0)
+				ret = s->env->txn_checkpoint(s->env, 0, 0, 0);
+		}
+		pthread_mutex_lock(&s->lock);
+		s->trickled += (unsigned long)nwrote;
+		if (since == 0)
+			s->checkpoints++;
+		if (ret != 0)
+			snprintf(s->thread_error, sizeof(s->thread_error), "%s", db_strerror(ret));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* seterr - remember the reason of a failure */
+static enum gg_status seterr(struct store_bdb *s, int ret, const char *what)
+{
+	snprintf(s->base.error, sizeof(s->base.error), "%s: %s", what, db_strerror(ret));
+	return GG_EDB;
+}
+
+/* errcall - Berkeley DB's own diagnostics become our last error */
+static void errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct store_bdb *s = env->app_private;
+
+	(void)pfx;
+	if (s == NULL)
+		return;
+	if (s->thread_running && pthread_equal(pthread_self(), s->thread)) {
+		pthread_mutex_lock(&s->lock);
+		snprintf(s->thread_error, sizeof(s->thread_error), "%s", msg);
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		snprintf(s->base.error, sizeof(s->base.error), "%s", msg);
+	}
+}
+
+static enum gg_status bdb_begin(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if (s->txn != NULL)
+		return GG_OK;
+	if ((ret = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+		s->txn = NULL;
+		return seterr(s, ret, "begin transaction");
+	}
+	return GG_OK;
+}
+
+static enum gg_status bdb_commit(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DB_TXN *txn = s->txn;
+	int ret;
+
+	if (txn == NULL)
+		return GG_OK;
+	s->txn = NULL;
+	if ((ret = txn->commit(txn, 0)) != 0)
+		return seterr(s, ret, "commit");
+	return GG_OK;
+}
+
+static void bdb_abort(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DB_TXN *txn = s->txn;
+
+	if (txn == NULL)
+		return;
+	s->txn = NULL;
+	(void)txn->abort(txn);
+}
+
+static void dbt_in(DBT *d, const void *p, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (u_int32_t)len;
+}
+
+static enum gg_status bdb_get(struct gg_store *gs, const void *key, size_t klen,
+			      void *val, size_t vsize, size_t *vlen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k, d;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	memset(&d, 0, sizeof(d));
+	d.data = val;
+	d.ulen = (u_int32_t)vsize;
+	d.flags = DB_DBT_USERMEM;
+	ret = s->db->get(s->db, s->txn, &k, &d, 0);
+	if (ret == DB_NOTFOUND)
+		return GG_NOTFOUND;
+	if (ret == DB_BUFFER_SMALL) {
+		/* Larger than any record we write: junk, let the caller delete it. */
+		*vlen = 0;
+		return GG_EFORMAT;
+	}
+	if (ret != 0)
+		return seterr(s, ret, "get");
+	*vlen = d.size;
+	return GG_OK;
+}
+
+static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
+			      const void *val, size_t vlen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k, d;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	dbt_in(&d, val, vlen);
+	if ((ret = s->db->put(s->db, s->txn, &k, &d, 0)) != 0)
+		return seterr(s, ret, "put");
+	return GG_OK;
+}
+
+static enum gg_status bdb_del(struct gg_store *gs, const void *key, size_t klen)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBT k;
+	int ret;
+
+	dbt_in(&k, key, klen);
+	ret = s->db->del(s->db, s->txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return GG_NOTFOUND;
+	if (ret != 0)
+		return seterr(s, ret, "delete");
+	return GG_OK;
+}
+
+/* bdb_expire_slice - one bounded step of the expiry walk, in its own transaction */
+static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, unsigned budget,
+				       struct gg_expire_stats *st, int *done)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DB_TXN *txn = NULL;
+	DBC *cur = NULL;
+	DBT k, d;
+	enum gg_status status = GG_OK;
+	int ret, flag;
+	unsigned n;
+
+	*done = 0;
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0)
+		return seterr(s, ret, "expire: begin transaction");
+	if ((ret = s->db->cursor(s->db, txn, &cur, 0)) != 0) {
+		status = seterr(s, ret, "expire: cursor");
+		goto out;
+	}
+	/* Buffers grow to fit: a record of any size is read, judged and deleted. */
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.flags = d.flags = DB_DBT_REALLOC;
+	if (s->expire_klen > 0) {
+		if ((k.data = malloc(s->expire_klen)) == NULL) {
+			status = GG_ENOMEM;
+			goto out;
+		}
+		memcpy(k.data, s->expire_key, s->expire_klen);
+		k.size = (u_int32_t)s->expire_klen;
+		flag = DB_SET_RANGE;
+	} else {
+		flag = DB_FIRST;
+	}
+	for (n = 0; n < budget; n++) {
+		uint64_t last;
+
+		ret = cur->get(cur, &k, &d, flag);
+		flag = DB_NEXT;
+		if (ret == DB_NOTFOUND) {
+			*done = 1;
+			s->expire_klen = 0;
+			break;
+		}
+		if (ret != 0) {
+			status = seterr(s, ret, "expire: read");
+			goto out;
+		}
+		st->examined++;
+		/* Keys longer than any we build, and values that do not decode, are junk. */
+		if (k.size > GG_KEY_MAX || gg_record_last_seen(d.data, d.size, &last) != GG_OK) {
+			if ((ret = cur->del(cur, 0)) != 0) {
+				status = seterr(s, ret, "expire: delete");
+				goto out;
+			}
+			st->corrupt++;
+		} else if (last < before) {
+			if ((ret = cur->del(cur, 0)) != 0) {
+				status = seterr(s, ret, "expire: delete");
+				goto out;
+			}
+			st->expired++;
+		}
+	}
+	if (!*done) {
+		/* Remember the next key so the next slice starts there. */
+		ret = cur->get(cur, &k, &d, DB_NEXT);
+		if (ret == DB_NOTFOUND) {
+			*done = 1;
+			s->expire_klen = 0;
+		} else if (ret == 0) {
+			unsigned char *nk = realloc(s->expire_key, k.size ? k.size : 1);
+			if (nk == NULL) {
+				status = GG_ENOMEM;
+				goto out;
+			}
+			s->expire_key = nk;
+			memcpy(s->expire_key, k.data, k.size);
+			s->expire_klen = k.size;
+		} else {
+			status = seterr(s, ret, "expire: read");
+			goto out;
+		}
+	}
+out:
+	free(k.data);
+	free(d.data);
+	if (cur != NULL)
+		(void)cur->close(cur);
+	if (status == GG_OK) {
+		if ((ret = txn->commit(txn, 0)) != 0)
+			status = seterr(s, ret, "expire: commit");
+	} else {
+		(void)txn->abort(txn);
+	}
+	return status;
+}
+
+static enum gg_status bdb_checkpoint(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if ((ret = s->env->txn_checkpoint(s->env, 0, 0, 0)) != 0)
+		return seterr(s, ret, "checkpoint");
+	return GG_OK;
+}
+
+/* bdb_maintain - start the background checkpoint thread */
+static enum gg_status bdb_maintain(struct gg_store *gs, long interval)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int ret;
+
+	if (s->thread_running)
+		return GG_OK;
+	s->interval = interval > 0 ? interval : 60;
+	if ((ret = pthread_create(&s->thread, NULL, maintain_main, s)) != 0) {
+		snprintf(s->base.error, sizeof(s->base.error), "cannot start the database "
+			 "maintenance thread: %s", strerror(ret));
+		return GG_EDB;
+	}
+	s->thread_running = 1;
+	return GG_OK;
+}
+
+/* bdb_maintain_error - the last failure of the maintenance thread, once */
+static int bdb_maintain_error(struct gg_store *gs, char *buf, size_t size)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	int have;
+
+	pthread_mutex_lock(&s->lock);
+	have = s->thread_error[0] != '\0';
+	if (have) {
+		snprintf(buf, size, "%s", s->thread_error);
+		s->thread_error[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->lock);
+	return have;
+}
+
+static enum gg_status bdb_walk(struct gg_store *gs, int (*cb)(void *, const void *, size_t,
+	const void *, size_t), void *arg)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+	DBC *cur = NULL;
+	DBT k, d;
+	int ret;
+	enum gg_status status = GG_OK;
+
+	if ((ret = s->db->cursor(s->db, NULL, &cur, DB_READ_COMMITTED)) != 0)
+		return seterr(s, ret, "walk: cursor");
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.flags = d.flags = DB_DBT_REALLOC;
+	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0)
+		if (cb(arg, k.data, k.size, d.data, d.size) != 0)
+			break;
+	free(k.data);
+	free(d.data);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		status = seterr(s, ret, "walk: read");
+	(void)cur->close(cur);
+	return status;
+}
+
+static void bdb_close(struct gg_store *gs)
+{
+	struct store_bdb *s = (struct store_bdb *)gs;
+
+	if (s->thread_running) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+		s->thread_running = 0;
+	}
+	bdb_abort(gs);
+	if (s->db != NULL)
+		(void)s->db->close(s->db, 0);
+	if (s->env != NULL) {
+		(void)s->env->txn_checkpoint(s->env, 0, 0, 0);
+		(void)s->env->close(s->env, 0);
+	}
+	free(s->expire_key);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	free(s);
+}
+
+static const struct gg_store_ops bdb_ops = {
+	.name = "bdb",
+	.begin = bdb_begin,
+	.commit = bdb_commit,
+	.abort = bdb_abort,
+	.get = bdb_get,
+	.put = bdb_put,
+	.del = bdb_del,
+	.expire_slice = bdb_expire_slice,
+	.checkpoint = bdb_checkpoint,
+	.walk = bdb_walk,
+	.maintain = bdb_maintain,
+	.maintain_error = bdb_maintain_error,
+	.close = bdb_close,
+};
+
+/* gg_store_bdb_open - open (creating and recovering) the environment in dir */
+enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_store **out,
+				 char *err, size_t errsize)
+{
+	struct store_bdb *s;
+	int ret;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
+	    DB_INIT_MPOOL | DB_RECOVER | DB_REGISTER | DB_THREAD;
+
+	*out = NULL;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		snprintf(err, errsize, "cannot create database directory %s: %s", dir, strerror(errno));
+		return GG_EIO;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL || (s->expire_key = malloc(GG_KEY_MAX)) == NULL) {
+		free(s);
+		snprintf(err, errsize, "out of memory");
+		return GG_ENOMEM;
+	}
+	s->base.ops = &bdb_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	if ((ret = db_env_create(&s->env, 0)) != 0) {
+		snprintf(err, errsize, "db_env_create: %s", db_strerror(ret));
+		free(s->expire_key);
+		free(s);
+		return GG_EDB;
+	}
+	s->env->app_private = s;
+	s->env->set_errcall(s->env, errcall);
+	if (cache_mb > 0)
+		(void)s->env->set_cachesize(s->env, (u_int32_t)(cache_mb / 1024),
+					    (u_int32_t)((cache_mb % 1024) * 1024 * 1024), 1);
+	(void)s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	(void)s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	/* Allocate region files in full now: a sparse region on a file system that
+	 * fills up later would kill the process with SIGBUS instead of an error. */
+	(void)s->env->set_flags(s->env, DB_REGION_INIT, 1);
+	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	if ((ret = s->env->open(s->env, dir, flags, 0600)) != 0) {
+		snprintf(err, errsize, "cannot open Berkeley DB environment %s: %s%s%s", dir,
+			 db_strerror(ret), s->base.error[0] ? ": " : "", s->base.error);
+		goto fail;
+	}
+	if ((ret = db_create(&s->db, s->env, 0)) != 0) {
+		snprintf(err, errsize, "db_create: %s", db_strerror(ret));
+		goto fail;
+	}
+	if ((ret = s->db->open(s->db, NULL, DB_FILE, NULL, DB_BTREE,
+			       DB_CREATE | DB_AUTO_COMMIT, 0600)) != 0) {
+		snprintf(err, errsize, "cannot open %s/%s: %s%s%s", dir, DB_FILE, db_strerror(ret),
+			 s->base.error[0] ? ": " : "", s->base.error);
+		goto fail;
+	}
+	*out = &s->base;
+	return GG_OK;
+fail:
+	bdb_close(&s->base);
+	return GG_EDB;
+}
