@@ -14,6 +14,17 @@
 
 #define DEADLOCK_RETRIES 3
 
+/* What the engine keeps of one request while deciding it. */
+struct work {
+	const struct gg_request *req;
+	const struct gg_score *score;
+	struct gg_verdict *v;
+	char ckey[GG_KEY_MAX];		/* the client record's key */
+	size_t klen, cklen;
+	int pending;			/* the triplet store must decide */
+	struct gg_greylist_result res;
+};
+
 /* gg_engine_init - bind configuration and store */
 void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_store *store)
 {
@@ -114,8 +125,10 @@ static enum gg_status read_rec(struct gg_engine *e, const char *key, size_t klen
 
 /* greylist_ops - read, decide and write one triplet inside the open transaction */
 static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist_params *p,
-				   uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res)
+				   uint64_t now, struct work *w)
 {
+	struct gg_verdict *v = w->v;
+	struct gg_greylist_result *res = &w->res;
 	struct gg_triplet_rec trec;
 	struct gg_client_rec crec;
 	uint8_t buf[GG_RECORD_MAX];
@@ -126,26 +139,26 @@ static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist
 	memset(&trec, 0, sizeof(trec));
 	memset(&crec, 0, sizeof(crec));
 	if (p->auto_whitelist > 0) {
-		st = read_rec(e, v->ckey, v->cklen, buf, &len);
+		st = read_rec(e, w->ckey, w->cklen, buf, &len);
 		if (st == GG_OK) {
 			if (gg_record_client_decode(buf, len, &crec) == GG_OK) {
 				have_c = 1;
 			} else {
 				e->stats.corrupt_records++;
-				if ((st = e->store->ops->del(e->store, v->ckey, v->cklen)) != GG_OK)
+				if ((st = e->store->ops->del(e->store, w->ckey, w->cklen)) != GG_OK)
 					return st;
 			}
 		} else if (st != GG_NOTFOUND) {
 			return st;
 		}
 	}
-	st = read_rec(e, v->key, v->klen, buf, &len);
+	st = read_rec(e, v->key, w->klen, buf, &len);
 	if (st == GG_OK) {
 		if (gg_record_triplet_decode(buf, len, &trec) == GG_OK) {
 			have_t = 1;
 		} else {
 			e->stats.corrupt_records++;
-			if ((st = e->store->ops->del(e->store, v->key, v->klen)) != GG_OK)
+			if ((st = e->store->ops->del(e->store, v->key, w->klen)) != GG_OK)
 				return st;
 		}
 	} else if (st != GG_NOTFOUND) {
@@ -154,12 +167,12 @@ static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist
 	gg_greylist_step(p, now, &trec, have_t, &crec, have_c, res);
 	if (res->write_triplet) {
 		len = gg_record_triplet_encode(&trec, buf);
-		if ((st = e->store->ops->put(e->store, v->key, v->klen, buf, len)) != GG_OK)
+		if ((st = e->store->ops->put(e->store, v->key, w->klen, buf, len)) != GG_OK)
 			return st;
 	}
 	if (res->write_client) {
 		len = gg_record_client_encode(&crec, buf);
-		if ((st = e->store->ops->put(e->store, v->ckey, v->cklen, buf, len)) != GG_OK)
+		if ((st = e->store->ops->put(e->store, w->ckey, w->cklen, buf, len)) != GG_OK)
 			return st;
 	}
 	return GG_OK;
@@ -269,22 +282,32 @@ int gg_engine_needs_checks(struct gg_engine *e, const struct gg_request *req)
 	return prefilter(e, req, &addr, &v);
 }
 
+/* received_spf - the one place a Received-SPF header is built */
+static void received_spf(const struct gg_engine *e, const struct gg_request *req,
+			 const struct gg_score *sc, char *out, size_t size)
+{
+	(void)gg_score_received_spf(sc, req->client_address, req->sender, req->helo_name,
+				    e->cfg->myhostname, out, size);
+}
+
 /*
  * prepare - everything that needs no database: stage, whitelists, score,
- * keys.  Returns 1 when the triplet store must decide (keys are in v), 0
+ * keys.  Returns 1 when the triplet store must decide (keys are in w), 0
  * when the verdict is already final.
  */
-static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_verdict *v)
+static int prepare(struct gg_engine *e, struct work *w, int prefiltered)
 {
 	const struct gg_config *cfg = e->cfg;
+	const struct gg_request *req = w->req;
+	const struct gg_score *sc = w->score;
+	struct gg_verdict *v = w->v;
 	struct gg_addr addr;
 	char net[GG_ADDRESS_MAX + 8], sender[GG_ADDRESS_MAX + 1], rcpt[GG_ADDRESS_MAX + 1];
-	const struct gg_score *sc = req->score;
 
 	memset(v, 0, offsetof(struct gg_verdict, text));
-	v->text[0] = v->header[0] = v->key[0] = v->ckey[0] = '\0';
+	v->text[0] = v->header[0] = v->received_spf[0] = v->key[0] = w->ckey[0] = '\0';
 	e->stats.requests++;
-	if (!(req->prefiltered && gg_addr_parse(req->client_address, &addr) == GG_OK) &&
+	if (!(prefiltered && gg_addr_parse(req->client_address, &addr) == GG_OK) &&
 	    !prefilter(e, req, &addr, v)) {
 		if (strncmp(v->reason, "whitelist-", 10) == 0)
 			e->stats.whitelisted++;
@@ -294,12 +317,13 @@ static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_
 	if (req->stage == GG_STAGE_DATA) {
 		/* The RCPT stage decided; the DATA stage adds the SPF header. */
 		if (sc != NULL)
-			(void)gg_score_received_spf(sc, req->client_address, req->sender,
-						    req->helo_name, cfg->myhostname, v->header,
-						    sizeof(v->header));
+			received_spf(e, req, sc, v->header, sizeof(v->header));
 		verdict_accept(e, v, "data-stage", NULL);
 		return 0;
 	}
+	if (sc != NULL && (e->received_spf == GG_RSPF_ALWAYS ||
+			   (e->received_spf == GG_RSPF_SETTING && cfg->spf_check && cfg->spf_header)))
+		received_spf(e, req, sc, v->received_spf, sizeof(v->received_spf));
 	if (sc != NULL && !score_band(e, sc, v))
 		return 0;
 	if (sc != NULL && sc->spf_pass && cfg->greylist_key_spf_domain && sc->spf_domain[0] &&
@@ -310,8 +334,8 @@ static int prepare(struct gg_engine *e, const struct gg_request *req, struct gg_
 				      (int)cfg->greylist_ipv6_prefix, net, sizeof(net));
 	if (gg_triplet_sender(req->sender, sender, sizeof(sender)) != GG_OK ||
 	    gg_triplet_recipient(req->recipient, rcpt, sizeof(rcpt)) != GG_OK ||
-	    gg_triplet_key(net, sender, rcpt, v->key, sizeof(v->key), &v->klen) != GG_OK ||
-	    gg_triplet_client_key(net, v->ckey, sizeof(v->ckey), &v->cklen) != GG_OK) {
+	    gg_triplet_key(net, sender, rcpt, v->key, sizeof(v->key), &w->klen) != GG_OK ||
+	    gg_triplet_client_key(net, w->ckey, sizeof(w->ckey), &w->cklen) != GG_OK) {
 		verdict_accept(e, v, "address-too-long", NULL);
 		return 0;
 	}
@@ -357,18 +381,18 @@ static void finish(struct gg_engine *e, const struct gg_request *req, uint64_t n
 	}
 }
 
-/* prefetch_keys - the keys greylist_ops() reads for v, in its order; returns how many */
-static size_t prefetch_keys(const struct gg_greylist_params *p, const struct gg_verdict *v,
+/* prefetch_keys - the keys greylist_ops() reads for w, in its order; returns how many */
+static size_t prefetch_keys(const struct gg_greylist_params *p, const struct work *w,
 			    const void **keys, size_t *lens)
 {
 	size_t k = 0;
 
 	if (p->auto_whitelist > 0) {
-		keys[k] = v->ckey;
-		lens[k++] = v->cklen;
+		keys[k] = w->ckey;
+		lens[k++] = w->cklen;
 	}
-	keys[k] = v->key;
-	lens[k++] = v->klen;
+	keys[k] = w->v->key;
+	lens[k++] = w->klen;
 	return k;
 }
 
@@ -377,7 +401,7 @@ static size_t prefetch_keys(const struct gg_greylist_params *p, const struct gg_
  * batch will read in one go, in the order greylist_ops() reads them.
  */
 static void prefetch(struct gg_engine *e, const struct gg_greylist_params *p,
-		     const struct gg_verdict *v, size_t n)
+		     const struct work *w, size_t n)
 {
 	const void **keys;
 	size_t *lens, k = 0;
@@ -389,19 +413,17 @@ static void prefetch(struct gg_engine *e, const struct gg_greylist_params *p,
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (v[i].db_pending)
-			k += prefetch_keys(p, &v[i], keys + k, lens + k);
+		if (w[i].pending)
+			k += prefetch_keys(p, &w[i], keys + k, lens + k);
 	gg_store_prefetch(e->store, k, (const void *const *)keys, lens);
 	free(keys);
 	free(lens);
 }
 
 /* decide_alone - one request in its own transaction, retried on deadlock */
-static void decide_alone(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-			 struct gg_verdict *v)
+static void decide_alone(struct gg_engine *e, struct work *w, uint64_t now)
 {
 	struct gg_greylist_params p;
-	struct gg_greylist_result res;
 	enum gg_status st = GG_OK;
 
 	params(e->cfg, &p);
@@ -410,92 +432,124 @@ static void decide_alone(struct gg_engine *e, const struct gg_request *req, uint
 			continue;
 		if (gg_store_can_prefetch(e->store)) {
 			const void *keys[2];
-			size_t lens[2], k = prefetch_keys(&p, v, keys, lens);
+			size_t lens[2], k = prefetch_keys(&p, w, keys, lens);
 			gg_store_prefetch(e->store, k, keys, lens);
 		}
-		if ((st = greylist_ops(e, &p, now, v, &res)) == GG_OK &&
+		if ((st = greylist_ops(e, &p, now, w)) == GG_OK &&
 		    (st = gg_store_commit(e->store)) == GG_OK)
 			break;
 		gg_store_abort(e->store);
 	}
 	if (st != GG_OK)
-		db_failed(e, v);
+		db_failed(e, w->v);
 	else
-		finish(e, req, now, &res, v);
+		finish(e, w->req, now, &w->res, w->v);
+}
+
+/* work_init - the engine's working state for one request */
+static void work_init(struct work *w, const struct gg_request *req, const struct gg_score *score,
+		      struct gg_verdict *v)
+{
+	w->req = req;
+	w->score = score;
+	w->v = v;
+	w->pending = 0;
 }
 
 /* gg_engine_eval - decide one request */
-void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-		    struct gg_verdict *v)
+void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, const struct gg_score *score,
+		    uint64_t now, struct gg_verdict *v)
 {
-	if (prepare(e, req, v))
-		decide_alone(e, req, now, v);
+	struct work w;
+
+	work_init(&w, req, score, v);
+	if (prepare(e, &w, 0))
+		decide_alone(e, &w, now);
 }
 
 /* gg_engine_eval_batch - decide n requests with one commit */
-void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
-			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res)
+void gg_engine_eval_batch(struct gg_engine *e, const struct gg_engine_item *items, size_t n,
+			  uint64_t now)
 {
 	struct gg_greylist_params p;
+	struct work *w;
 	enum gg_status st;
 	size_t i, ndb = 0;
 
+	if (n == 0)
+		return;
+	if ((w = malloc(n * sizeof(*w))) == NULL) {
+		/* No room to hold the batch: each request in its own transaction. */
+		struct work one;
+		for (i = 0; i < n; i++) {
+			work_init(&one, items[i].req, items[i].score, items[i].verdict);
+			if (prepare(e, &one, items[i].prefiltered))
+				decide_alone(e, &one, now);
+		}
+		return;
+	}
 	for (i = 0; i < n; i++) {
-		v[i].db_pending = prepare(e, reqs[i], &v[i]);
-		ndb += (size_t)v[i].db_pending;
+		work_init(&w[i], items[i].req, items[i].score, items[i].verdict);
+		w[i].pending = prepare(e, &w[i], items[i].prefiltered);
+		ndb += (size_t)w[i].pending;
 	}
 	if (ndb == 0)
-		return;
+		goto out;
 	params(e->cfg, &p);
 	if ((st = gg_store_begin(e->store)) == GG_OK) {
-		prefetch(e, &p, v, n);
+		prefetch(e, &p, w, n);
 		for (i = 0; i < n && st == GG_OK; i++)
-			if (v[i].db_pending)
-				st = greylist_ops(e, &p, now, &v[i], &res[i]);
+			if (w[i].pending)
+				st = greylist_ops(e, &p, now, &w[i]);
 		if (st == GG_OK)
 			st = gg_store_commit(e->store);
 		else
 			gg_store_abort(e->store);
 	}
 	for (i = 0; i < n; i++) {
-		if (!v[i].db_pending)
+		if (!w[i].pending)
 			continue;
-		v[i].db_pending = 0;
 		/* The batch was rolled back as a whole: decide each on its own. */
 		if (st != GG_OK)
-			decide_alone(e, reqs[i], now, &v[i]);
+			decide_alone(e, &w[i], now);
 		else
-			finish(e, reqs[i], now, &res[i], &v[i]);
+			finish(e, w[i].req, now, &w[i].res, w[i].v);
 	}
+out:
+	free(w);
 }
 
 /* gg_engine_explain - the read-only twin of gg_engine_eval */
-enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-				 struct gg_explain *x)
+enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req,
+				 const struct gg_score *score, uint64_t now, struct gg_explain *x)
 {
 	struct gg_greylist_params p;
 	struct gg_greylist_result res;
 	struct gg_triplet_rec t;
 	struct gg_client_rec c;
+	struct work w;
 	uint8_t buf[GG_RECORD_MAX];
 	size_t len;
 	enum gg_status st;
 
 	x->have_triplet = x->have_client = x->trusted_client = 0;
-	if (!prepare(e, req, &x->verdict))
+	x->client_key[0] = '\0';
+	work_init(&w, req, score, &x->verdict);
+	if (!prepare(e, &w, 0))
 		return GG_OK;
+	(void)gg_strcpy(x->client_key, sizeof(x->client_key), w.ckey);
 	if (e->store == NULL) {
 		/* No database to ask: say which band it is and stop there. */
 		x->verdict.action = GG_ACTION_GREYLIST;
 		x->verdict.reason = "greylist-band";
 		return GG_OK;
 	}
-	st = e->store->ops->get(e->store, x->verdict.ckey, x->verdict.cklen, buf, sizeof(buf), &len);
+	st = e->store->ops->get(e->store, w.ckey, w.cklen, buf, sizeof(buf), &len);
 	if (st == GG_OK && gg_record_client_decode(buf, len, &x->client) == GG_OK)
 		x->have_client = 1;
 	else if (st != GG_OK && st != GG_NOTFOUND && st != GG_EFORMAT)
 		return st;
-	st = e->store->ops->get(e->store, x->verdict.key, x->verdict.klen, buf, sizeof(buf), &len);
+	st = e->store->ops->get(e->store, x->verdict.key, w.klen, buf, sizeof(buf), &len);
 	if (st == GG_OK && gg_record_triplet_decode(buf, len, &x->triplet) == GG_OK)
 		x->have_triplet = 1;
 	else if (st != GG_OK && st != GG_NOTFOUND && st != GG_EFORMAT)

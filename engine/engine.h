@@ -2,12 +2,18 @@
  * engine.h - the verdict engine shared by every front end
  *
  * gg_engine_eval() answers one request: static whitelists first, then the
- * score of the checks the front end ran (req->score: reject, tag, accept
- * at once, or greylist), then the triplet store through the greylisting
+ * score of the checks that ran for it (reject, tag, accept at once, or
+ * greylist), then the triplet store through the greylisting
  * state machine.  When SPF passed and greylist_key_spf_domain is set, the
  * triplet's client part is "spf:DOMAIN", so a provider's pool is one client.  The verdict says
  * what to do, why (reason and detail for the log line), and carries the
- * reply text and the header to add, already formatted.
+ * reply text and the header to add, already formatted.  The Received-SPF
+ * header of a request is built here and nowhere else: as the header of a
+ * DATA-stage verdict, and in received_spf for front ends that add it with
+ * their own headers (e.received_spf).
+ *
+ * Front ends do not call this directly: checks/eval.c runs the pipeline
+ * (prefilter, remembered outcomes, checks, batch) and calls the engine.
  *
  * The engine owns neither the configuration nor the store: the caller
  * opens them, hands them in, and may swap the configuration between
@@ -25,6 +31,8 @@
 #include "engine/greylist.h"
 #include "engine/request.h"
 #include "store/store.h"
+
+struct gg_score;
 
 enum gg_action {
 	GG_ACTION_ACCEPT,	/* no objection (DUNNO) */
@@ -46,11 +54,23 @@ struct gg_verdict {
 	char reasons[400];	/* "dnsbl:bl.test(3),rdns:missing(1.5)" */
 	char text[512];		/* reply text ("4.7.1 Greylisted ...") for refusals */
 	char header[1024];	/* "X-Greylist: ..." or "Received-SPF: ..." to add, or "" */
+	char received_spf[1024];	/* "Received-SPF: ..." (see received_spf below), or "" */
 	char key[GG_KEY_MAX];	/* the triplet key used, or "" */
-	/* Engine-internal: */
-	char ckey[GG_KEY_MAX];	/* the client key */
-	size_t klen, cklen;
-	int db_pending;
+};
+
+/* When a verdict carries received_spf besides a DATA-stage header. */
+enum gg_engine_rspf {
+	GG_RSPF_DATA,		/* only as the header of a DATA-stage verdict (policy protocol) */
+	GG_RSPF_SETTING,	/* also at RCPT when spf_check and spf_header are on (milter) */
+	GG_RSPF_ALWAYS,		/* whenever SPF ran (greygate-check) */
+};
+
+/* One request of a batch, with what the pipeline found out about it. */
+struct gg_engine_item {
+	const struct gg_request *req;
+	const struct gg_score *score;	/* the checks' result; NULL when none ran */
+	int prefiltered;		/* gg_engine_needs_checks() said 1 under this configuration */
+	struct gg_verdict *verdict;	/* filled in */
 };
 
 struct gg_engine_stats {
@@ -61,6 +81,7 @@ struct gg_engine_stats {
 struct gg_engine {
 	const struct gg_config *cfg;
 	struct gg_store *store;
+	enum gg_engine_rspf received_spf;	/* GG_RSPF_DATA after gg_engine_init() */
 	struct gg_engine_stats stats;
 };
 
@@ -68,24 +89,28 @@ void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_
 /*
  * Would the DNS/SPF checks matter for this request?  0 when stage, address
  * or a static whitelist already decide it, so a front end skips the checks.
- * A front end that got 1 may set req->prefiltered, so the evaluation does
- * not scan the whitelists a second time.
+ * A caller that got 1 sets prefiltered in its gg_engine_item, so the
+ * evaluation does not scan the whitelists a second time.
  */
 int gg_engine_needs_checks(struct gg_engine *e, const struct gg_request *req);
-/* Decide one request at time now (seconds since the epoch). */
-void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-		    struct gg_verdict *v);
+/*
+ * Decide one request at time now (seconds since the epoch); score is the
+ * checks' result, NULL when none ran.
+ */
+void gg_engine_eval(struct gg_engine *e, const struct gg_request *req, const struct gg_score *score,
+		    uint64_t now, struct gg_verdict *v);
 /*
  * Decide n requests in one database transaction (group commit): fewer log
  * writes under load, same answers.  If the batch fails as a whole it is
  * rolled back and every request is decided on its own, so one bad request
- * cannot take others down with it.  res is scratch space of n entries.
+ * cannot take others down with it.
  */
-void gg_engine_eval_batch(struct gg_engine *e, const struct gg_request *const *reqs, size_t n,
-			  uint64_t now, struct gg_verdict *v, struct gg_greylist_result *res);
+void gg_engine_eval_batch(struct gg_engine *e, const struct gg_engine_item *items, size_t n,
+			  uint64_t now);
 /* What the store holds for a request, and what would be answered (read-only). */
 struct gg_explain {
 	struct gg_verdict verdict;	/* the answer if the request came now */
+	char client_key[GG_KEY_MAX];	/* the client (auto-whitelist) record's key, or "" */
 	int have_triplet, have_client;
 	struct gg_triplet_rec triplet;	/* as stored */
 	struct gg_client_rec client;	/* as stored */
@@ -97,8 +122,8 @@ struct gg_explain {
  * records and the verdict the daemon would give at time now.  Returns the
  * store's status (GG_OK also when nothing is stored).
  */
-enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req, uint64_t now,
-				 struct gg_explain *x);
+enum gg_status gg_engine_explain(struct gg_engine *e, const struct gg_request *req,
+				 const struct gg_score *score, uint64_t now, struct gg_explain *x);
 /* Name of an action for log lines. */
 const char *gg_engine_action_str(enum gg_action a);
 

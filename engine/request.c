@@ -16,8 +16,6 @@ void gg_request_init(struct gg_request *r)
 	r->stage = GG_STAGE_OTHER;
 	r->seen = 0;
 	r->truncated = 0;
-	r->score = NULL;
-	r->prefiltered = 0;
 }
 
 static char *field(struct gg_request *r, enum gg_req_field f, size_t *size)

@@ -14,8 +14,6 @@
 #include "lib/addr.h"
 #include "engine/triplet.h"
 
-struct gg_score;
-
 enum gg_stage { GG_STAGE_OTHER = 0, GG_STAGE_CONNECT, GG_STAGE_HELO, GG_STAGE_MAIL,
 		GG_STAGE_RCPT, GG_STAGE_DATA, GG_STAGE_EOM };
 
@@ -40,11 +38,6 @@ struct gg_request {
 	enum gg_stage stage;
 	unsigned seen;		/* bit per enum gg_req_field that was set */
 	unsigned truncated;	/* bit per field that was cut to fit */
-	/* Results of the DNS/SPF checks, set by the front end; NULL: none were run. */
-	const struct gg_score *score;
-	/* gg_engine_needs_checks() said 1: stage, address and whitelists were
-	 * looked at already (set by the front end; 0 after gg_request_init()). */
-	int prefiltered;
 };
 
 /* Empty request. */

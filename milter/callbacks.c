@@ -288,7 +288,7 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	}
 	gg_vlog_verdict(&m->log, 0, &req, &ans.verdict);
-	remember(c->hdr_spf, ans.spf_header);
+	remember(c->hdr_spf, ans.verdict.received_spf);
 	switch (ans.verdict.action) {
 	case GG_ACTION_GREYLIST:
 		set_reply(ctx, &req, &ans.verdict);

@@ -21,7 +21,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "checks/checks.h"
+#include "checks/eval.h"
 #include "engine/config.h"
 #include "daemon/daemon.h"
 #include "engine/engine.h"
@@ -45,8 +45,7 @@ enum mlt_outcome {
 
 /* What the engine thread hands back for one recipient. */
 struct mlt_answer {
-	struct gg_verdict verdict;
-	char spf_header[MLT_HEADER_MAX];	/* "Received-SPF: ..." or "" */
+	struct gg_verdict verdict;	/* with Received-SPF when spf_header is on */
 };
 
 /*
@@ -67,8 +66,7 @@ struct mlt_job {
 	enum mlt_outcome outcome;
 	/* Engine thread only: */
 	void *owner;			/* the worker deciding it */
-	struct gg_checks_job *checks;	/* DNS/SPF checks running for it */
-	struct gg_score score;
+	struct gg_eval_job *eval;	/* in the pipeline */
 };
 
 /* The hand-off between libmilter's threads and the engine thread. */

@@ -102,10 +102,9 @@ static struct mlt_job *job_new(const struct gg_request *req)
 		return NULL;
 	memset(j, 0, offsetof(struct mlt_job, req));
 	j->req = *req;
-	j->req.score = NULL;
 	j->ans.verdict.reason = "";
-	j->ans.spf_header[0] = '\0';
-	j->checks = NULL;
+	j->ans.verdict.received_spf[0] = '\0';
+	j->eval = NULL;
 	j->owner = NULL;
 	j->queued = j->done = j->abandoned = 0;
 	j->outcome = MLT_TIMEOUT;

@@ -6,16 +6,12 @@
  * SPF workers' results (gg_checks), the Berkeley DB timers (maint.c), the
  * SIGHUP and SIGUSR1 handlers and the wake-up eventfd of the job queue.
  *
- * Per job, in the order policyd uses: a request that no stage, address or
- * static whitelist decides first goes through the DNS/SPF checks (the
- * remembered result at once if gg_checks_cached() has one, else
- * gg_checks_start(), whose callback comes from this loop), then
- * gg_engine_eval() decides it against the triplet store, and the job goes
- * back to its asker with the verdict and, when SPF ran and spf_header is
- * on, this message's Received-SPF header.  A job whose asker gave up (its
- * deadline passed) is dropped before it reaches the database.  One
- * transaction per recipient: milter traffic comes one recipient at a time
- * per connection, so there is no batch to group.
+ * Per job: the evaluation pipeline (checks/eval.h) that greygate-policyd
+ * uses too - prefilter, remembered outcome, DNS/SPF checks, and the batch
+ * of the loop turn decided with one commit - and the job goes back to its
+ * asker with the verdict and, when SPF ran and spf_header is on, this
+ * message's Received-SPF header.  A job whose asker gave up (its deadline
+ * passed) is dropped before it reaches the database.
  *
  * Signals: main() blocks SIGHUP, SIGUSR1, SIGTERM and SIGINT before any
  * thread exists; this thread alone unblocks SIGHUP and SIGUSR1, so they
@@ -47,11 +43,10 @@ struct mlt_worker {
 	pthread_t thread;
 	int running_thread;		/* pthread_create succeeded */
 	struct event_base *base;
-	struct gg_engine engine;
-	struct gg_checks *checks;
+	struct gg_eval *eval;		/* the pipeline: engine, checks, batch */
 	struct mlt_maint *maint;
 	struct event *ev_wake, *ev_hup, *ev_usr1, *ev_probe;
-	struct mlt_job *running;	/* jobs waiting for their checks */
+	struct mlt_job *running;	/* jobs in the pipeline */
 	unsigned long decided, dropped;	/* jobs answered; jobs dropped after their deadline */
 };
 
@@ -61,7 +56,7 @@ static long wait_ms(const struct gg_config *cfg)
 	return cfg->dns_timeout * 1000 + MLT_WAIT_SLACK_MS;
 }
 
-/* link_running / unlink_running - the jobs whose checks are under way */
+/* link_running / unlink_running - the jobs handed to the pipeline and not yet back */
 static void link_running(struct mlt_worker *w, struct mlt_job *j)
 {
 	j->prev = NULL;
@@ -82,66 +77,54 @@ static void unlink_running(struct mlt_worker *w, struct mlt_job *j)
 	j->next = j->prev = NULL;
 }
 
-/* decide - the verdict for a job (its checks done or not needed), back to its asker */
-static void decide(struct mlt_worker *w, struct mlt_job *j, const struct gg_score *score)
-{
-	const struct gg_config *cfg = w->m->cfg;
-	struct gg_request *r = &j->req;
-
-	if (mlt_queue_abandoned(&w->m->queue, j)) {
-		/* The MTA was told CONTINUE already: do not record a triplet for it. */
-		w->dropped++;
-		mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
-		return;
-	}
-	r->score = score;
-	gg_engine_eval(&w->engine, r, (uint64_t)time(NULL), &j->ans.verdict);
-	r->score = NULL;
-	j->ans.spf_header[0] = '\0';
-	if (score != NULL && cfg->spf_check && cfg->spf_header)
-		(void)gg_score_received_spf(score, r->client_address, r->sender, r->helo_name,
-					    cfg->myhostname, j->ans.spf_header,
-					    sizeof(j->ans.spf_header));
-	w->decided++;
-	mlt_queue_finish(&w->m->queue, j, MLT_DECIDED);
-}
-
-/* on_checked - a job's DNS/SPF checks are done (from the loop) */
-static void on_checked(const struct gg_score *score, void *arg)
+/* wanted - the pipeline is about to decide: is the asker still waiting? */
+static int wanted(void *arg)
 {
 	struct mlt_job *j = arg;
 	struct mlt_worker *w = j->owner;
 
-	j->checks = NULL;
-	unlink_running(w, j);
-	j->score = *score;
-	decide(w, j, &j->score);
+	return !mlt_queue_abandoned(&w->m->queue, j);
 }
 
-/* start_job - checks first if they matter, else decide at once */
+/* on_decided - the verdict (or the drop) goes back to the asker */
+static void on_decided(void *arg, const struct gg_eval_result *r)
+{
+	struct mlt_job *j = arg;
+	struct mlt_worker *w = j->owner;
+
+	unlink_running(w, j);
+	j->eval = NULL;
+	if (r->outcome != GG_EVAL_DECIDED) {
+		/* The MTA was told CONTINUE already: no triplet was recorded for it. */
+		w->dropped++;
+		mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
+		return;
+	}
+	if (r->checks_error)
+		gg_log_warn(&w->m->log, "cannot start the DNS/SPF checks (out of memory); "
+			    "decided without them");
+	j->ans.verdict = *r->verdict;
+	w->decided++;
+	mlt_queue_finish(&w->m->queue, j, MLT_DECIDED);
+}
+
+static const struct gg_eval_ops milter_ops = { .done = on_decided, .wanted = wanted };
+
+/* start_job - into the pipeline, unless its asker gave up already */
 static void start_job(struct mlt_worker *w, struct mlt_job *j)
 {
 	j->owner = w;
-	if (gg_checks_enabled(w->checks) && gg_engine_needs_checks(&w->engine, &j->req)) {
-		j->req.prefiltered = 1;	/* the evaluation need not scan the whitelists again */
-		if (mlt_queue_abandoned(&w->m->queue, j)) {
-			w->dropped++;
-			mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
-			return;
-		}
-		/* The same client, HELO and sender domain checked recently: decide now. */
-		if (gg_checks_cached(w->checks, &j->req, &j->score)) {
-			decide(w, j, &j->score);
-			return;
-		}
-		if (gg_checks_start(w->checks, &j->req, on_checked, j, &j->checks) == GG_OK) {
-			link_running(w, j);
-			return;
-		}
-		gg_log_warn(&w->m->log, "cannot start the DNS/SPF checks (out of memory); "
-			    "deciding without them");
+	if (mlt_queue_abandoned(&w->m->queue, j)) {
+		w->dropped++;
+		mlt_queue_finish(&w->m->queue, j, MLT_TIMEOUT);
+		return;
 	}
-	decide(w, j, NULL);
+	if (gg_eval_start(w->eval, &j->req, &milter_ops, j, &j->eval) != GG_OK) {
+		gg_log_warn(&w->m->log, "out of memory starting an evaluation; answering CONTINUE");
+		mlt_queue_finish(&w->m->queue, j, MLT_NOMEM);
+		return;
+	}
+	link_running(w, j);
 }
 
 /* stop_jobs - shutting down: answer every job taken and every job being checked STOPPING */
@@ -156,8 +139,8 @@ static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
 	}
 	while ((j = w->running) != NULL) {
 		unlink_running(w, j);
-		gg_checks_cancel(j->checks);
-		j->checks = NULL;
+		gg_eval_cancel(j->eval);
+		j->eval = NULL;
 		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
 	}
 }
@@ -203,25 +186,18 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	(void)gg_checks_probe(w->checks, log_probe, NULL, w);
+	(void)gg_eval_probe(w->eval, log_probe, NULL, w);
 }
 
-/* new_checks - checks for a snapshot, created with our signals blocked */
-static struct gg_checks *new_checks(struct mlt_worker *w, const struct gg_config *cfg,
-				    char *err, size_t errsize)
+/* block_signals - SPF worker threads inherit the mask: keep SIGHUP and SIGUSR1 for this one */
+static void block_signals(sigset_t *old)
 {
-	struct gg_checks *ck = NULL;
-	sigset_t set, old;
+	sigset_t set;
 
-	/* SPF worker threads inherit the mask: keep SIGHUP and SIGUSR1 for this one. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (gg_checks_new(w->base, cfg, &ck, err, errsize) != GG_OK)
-		ck = NULL;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return ck;
+	pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
 /* changed - a setting that only a restart applies changed */
@@ -236,7 +212,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	struct mlt_worker *w = arg;
 	struct milter *m = w->m;
 	struct gg_config *ncfg, *old = m->cfg;
-	struct gg_checks *nck;
+	sigset_t mask;
+	enum gg_status st;
 	char err[1024];
 
 	(void)sig;
@@ -246,7 +223,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	if ((nck = new_checks(w, ncfg, err, sizeof(err))) == NULL) {
+	block_signals(&mask);
+	st = gg_eval_reload(w->eval, ncfg, err, sizeof(err));
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	if (st != GG_OK) {
 		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
 		gg_config_free(ncfg);
 		return;
@@ -260,11 +240,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 		gg_log_warn(&m->log, "reload: changes to milter_socket, listen_unix_mode, database, "
 			    "database_cache_size, user, pid_file, syslog_name, syslog_facility or "
 			    "log_verbose take effect only after a restart");
-	/* Checks already running keep the old snapshot's checks alive through their reference. */
-	gg_checks_release(w->checks);
-	w->checks = nck;
 	m->cfg = ncfg;
-	w->engine.cfg = ncfg;
 	mlt_queue_set_wait(&m->queue, wait_ms(ncfg));
 	/* Redis keeps each record greylist_max_age (plus a margin); BDB ignores this. */
 	if (ncfg->greylist_max_age != old->greylist_max_age)
@@ -286,11 +262,13 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 {
 	struct mlt_worker *w = arg;
 	struct mlt_queue *q = &w->m->queue;
-	const struct gg_engine_stats *s = &w->engine.stats;
+	struct gg_eval_stats es;
+	const struct gg_engine_stats *s = &es.engine;
 	unsigned long asked, timeouts, full, late;
 
 	(void)sig;
 	(void)what;
+	gg_eval_stats(w->eval, &es);
 	pthread_mutex_lock(&q->lock);
 	asked = q->asked;
 	timeouts = q->timeouts;
@@ -303,13 +281,12 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 		    w->decided, timeouts, late, w->dropped, full, s->requests, s->accepted,
 		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
 		    s->corrupt_records);
-	if (gg_checks_enabled(w->checks)) {
-		struct gg_checks_stats cs;
-		gg_checks_stats(w->checks, &cs);
+	if (es.checks_enabled) {
+		const struct gg_checks_stats *cs = &es.checks;
 		gg_log_info(&w->m->log, "check statistics: checked=%lu remembered=%lu results_kept=%zu "
 			    "dns_cache_hits=%lu dns_shared=%lu dns_queries=%lu dns_answers_kept=%zu",
-			    cs.started, cs.result_hits, cs.result_entries, cs.dns_hits,
-			    cs.dns_joined, cs.dns_misses, cs.dns_entries);
+			    cs->started, cs->result_hits, cs->result_entries, cs->dns_hits,
+			    cs->dns_joined, cs->dns_misses, cs->dns_entries);
 	}
 }
 
@@ -339,7 +316,7 @@ static void free_worker(struct mlt_worker *w)
 	if (w->ev_probe)
 		event_free(w->ev_probe);
 	mlt_maint_stop(w->maint);
-	gg_checks_release(w->checks);
+	gg_eval_free(w->eval);
 	if (w->base)
 		event_base_free(w->base);
 	free(w);
@@ -357,14 +334,22 @@ int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 		return -1;
 	}
 	w->m = m;
-	gg_engine_init(&w->engine, m->cfg, m->store);
 	mlt_queue_set_wait(&m->queue, wait_ms(m->cfg));
 	if ((w->base = event_base_new()) == NULL) {
 		snprintf(err, errsize, "cannot create the event loop");
 		goto fail;
 	}
-	if ((w->checks = new_checks(w, m->cfg, err, errsize)) == NULL)
-		goto fail;
+	{
+		struct gg_eval_options opt = { .received_spf = GG_RSPF_SETTING, .explain = 0 };
+		sigset_t mask;
+		enum gg_status st;
+
+		block_signals(&mask);
+		st = gg_eval_new(w->base, m->cfg, m->store, &opt, &w->eval, err, errsize);
+		pthread_sigmask(SIG_SETMASK, &mask, NULL);
+		if (st != GG_OK)
+			goto fail;
+	}
 	w->ev_wake = event_new(w->base, m->queue.wake_fd, EV_READ | EV_PERSIST, on_wake, w);
 	w->ev_hup = evsignal_new(w->base, SIGHUP, on_hup, w);
 	w->ev_usr1 = evsignal_new(w->base, SIGUSR1, on_usr1, w);

@@ -9,20 +9,14 @@
  * client does not read them are they queued, and while more than
  * OUTPUT_HIGH_WATER bytes wait, its input is not read (back-pressure).
  *
- * Checks: when DNS lists, reverse DNS, HELO or SPF checks are enabled, a
- * complete request that no static whitelist decides first goes through
- * gg_checks_start(); its connection reads no further request until the
- * answer is out (Postfix sends one at a time anyway), so answers keep
- * their order.  The score then joins the request in the batch.  A request
- * whose inputs were checked recently takes the remembered score at once
- * (gg_checks_cached()) and is decided in the same turn, like one without
- * checks.
- *
- * Group commit: a complete request joins the daemon's batch; after every
- * socket that was ready in this turn of the loop has been read, one event
- * decides the whole batch in one database transaction and only then writes
- * the answers.  An answer the MTA has seen is never lost, and under load
- * the database log is written once per turn instead of once per request.
+ * Every complete request goes to the evaluation pipeline (checks/eval.h),
+ * a refused one as a place holder, so answers keep their order.  While a
+ * request waits for its DNS/SPF checks its connection reads no further
+ * request (Postfix sends one at a time anyway).  The pipeline decides what
+ * became ready in one turn of the loop with one database commit and only
+ * then are the answers written: an answer the MTA has seen is never lost,
+ * and under load the database log is written once per turn instead of
+ * once per request.
  * A quiet connection is closed after policy_idle_timeout between requests,
  * or policy_request_timeout inside one.  Per request in the common case:
  * one read and one write.
@@ -58,8 +52,7 @@ struct conn {
 	int dead;			/* broken; freed from its own write event */
 	int busy;			/* a request is waiting for its checks */
 	int resume;			/* frame buffered input before reading more */
-	struct gg_checks_job *job;	/* the checks running for it */
-	struct gg_request pending;	/* the request being checked */
+	unsigned long evals;		/* requests in the pipeline */
 	size_t discarded;
 	char *in;			/* input buffer */
 	size_t inlen, incap;
@@ -81,11 +74,8 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	pd->nconns--;
-	if (c->job != NULL)
-		gg_checks_cancel(c->job);
-	for (size_t i = 0; i < pd->batch->n; i++)
-		if (pd->batch->conn[i] == c)
-			pd->batch->conn[i] = NULL;
+	if (c->evals > 0)
+		gg_eval_cancel_arg(pd->eval, c);
 	event_free(c->rev);
 	event_free(c->wev);
 	close(c->fd);
@@ -162,45 +152,16 @@ static int send_bytes(struct conn *c, const char *data, size_t len)
 	return 0;
 }
 
-/* batch_add - a request (refused if req is NULL) joins the batch of this turn */
-static void batch_add(struct conn *c, const struct gg_request *req, const struct gg_score *score)
-{
-	struct policyd *pd = c->pd;
-	struct policyd_batch *b = pd->batch;
-	size_t i = b->n;
+static void on_decided(void *arg, const struct gg_eval_result *r);
+static const struct gg_eval_ops policy_ops = { .done = on_decided, .wanted = NULL };
 
-	b->conn[i] = c;
-	b->refused[i] = req == NULL;
-	if (req != NULL) {
-		b->req[i] = *req;
-		b->req[i].score = NULL;
-		if (score != NULL) {
-			if (score != &b->score[i])
-				b->score[i] = *score;
-			b->req[i].score = &b->score[i];
-		}
-	}
-	if (b->n++ == 0)
-		event_active(pd->ev_flush, EV_TIMEOUT, 0);
-	if (b->n == POLICYD_BATCH_MAX)
-		policyd_conn_flush(pd);
-}
-
-/* on_checked - the checks of the pending request are done */
-static void on_checked(const struct gg_score *score, void *arg)
-{
-	struct conn *c = arg;
-
-	c->job = NULL;
-	batch_add(c, &c->pending, score);
-}
-
-/* enqueue - a complete request: refuse it, check it, or decide it this turn */
+/* enqueue - a complete request: into the pipeline, refused ones as place holders */
 static void enqueue(struct conn *c)
 {
 	struct policyd *pd = c->pd;
 	struct gg_policy_req *pr = &c->pr;
 	int refused = 1;
+	struct gg_eval_job *job;
 
 	c->requests++;
 	if (pr->error != GG_PE_NONE) {
@@ -214,24 +175,15 @@ static void enqueue(struct conn *c)
 	} else {
 		refused = 0;
 	}
-	if (!refused && gg_checks_enabled(pd->checks) &&
-	    gg_engine_needs_checks(&pd->engine, &pr->req)) {
-		pr->req.prefiltered = 1;
-		/* The same client, HELO and sender domain checked recently: decide this turn. */
-		struct gg_score *slot = &pd->batch->score[pd->batch->n];
-		if (gg_checks_cached(pd->checks, &pr->req, slot)) {
-			batch_add(c, &pr->req, slot);
-			return;
-		}
-		c->pending = pr->req;
-		if (gg_checks_start(pd->checks, &c->pending, on_checked, c, &c->job) == GG_OK) {
-			c->busy = 1;
-			return;
-		}
-		gg_log_warn(&pd->log, "%s: cannot start the DNS/SPF checks (out of memory); "
-			    "deciding without them", c->peer);
+	if (gg_eval_start(pd->eval, refused ? NULL : &pr->req, &policy_ops, c, &job) != GG_OK) {
+		gg_log_err(&pd->log, "%s: out of memory queueing a request; closing", c->peer);
+		conn_kill(c);
+		return;
 	}
-	batch_add(c, refused ? NULL : &pr->req, NULL);
+	c->evals++;
+	/* A request that waits for its checks holds up the ones behind it. */
+	if (!refused && gg_eval_job_checking(job))
+		c->busy = 1;
 }
 
 /* render - the policy protocol answer for a verdict */
@@ -272,73 +224,44 @@ static int render(struct conn *c, const struct gg_request *req, const struct gg_
 	return send_bytes(c, buf, (size_t)n);
 }
 
-/* policyd_conn_flush - decide the batch with one commit, then answer in order */
-void policyd_conn_flush(struct policyd *pd)
+/* on_decided - the pipeline is done with one request of c: answer it */
+static void on_decided(void *arg, const struct gg_eval_result *r)
 {
-	struct policyd_batch *b = pd->batch;
-	size_t i, k, n = b->n;
-	struct gg_verdict *v = b->verdict;
+	struct conn *c = arg;
+	int rc;
 
-	if (n == 0)
+	c->evals--;
+	if (c->dead)
 		return;
-	for (i = k = 0; i < n; i++)
-		if (!b->refused[i])
-			b->reqp[k++] = &b->req[i];
-	gg_engine_eval_batch(&pd->engine, b->reqp, k, (uint64_t)time(NULL), v, b->res);
-	for (i = k = 0; i < n; i++) {
-		struct conn *c = b->conn[i];
-		int rc;
-
-		if (b->refused[i]) {
-			if (c != NULL && !c->dead && send_bytes(c, DUNNO, sizeof(DUNNO) - 1) != 0)
-				conn_kill(c);
-			continue;
-		}
-		k++;
-		if (c == NULL || c->dead)
-			continue;	/* decided, but its client has gone */
-		rc = render(c, b->reqp[k - 1], &v[k - 1]);
-		if (rc != 0) {
-			conn_kill(c);
-		} else if (c->busy) {
-			/* Its checked request is answered: go on with what it sent since. */
-			c->busy = 0;
-			c->resume = 1;
-			event_active(c->rev, EV_READ, 0);
-		}
+	if (r->checks_error)
+		gg_log_warn(&c->pd->log, "%s: cannot start the DNS/SPF checks (out of memory); "
+			    "decided without them", c->peer);
+	if (r->outcome != GG_EVAL_DECIDED)
+		rc = send_bytes(c, DUNNO, sizeof(DUNNO) - 1);
+	else
+		rc = render(c, r->req, r->verdict);
+	if (rc != 0) {
+		conn_kill(c);
+	} else if (c->busy && c->evals == 0) {
+		/* Its checked request is answered: go on with what it sent since. */
+		c->busy = 0;
+		c->resume = 1;
+		event_active(c->rev, EV_READ, 0);
 	}
-	b->n = 0;
+}
+
+/* on_flushed - after each batch's answers: one write of the batched log lines */
+static void on_flushed(void *arg)
+{
+	struct policyd *pd = arg;
+
 	gg_log_flush(&pd->log);
 }
 
-/* on_flush - the end of a loop turn: decide what arrived during it */
-static void on_flush(evutil_socket_t fd, short what, void *arg)
+/* policyd_conn_init - answers come from the pipeline */
+void policyd_conn_init(struct policyd *pd)
 {
-	(void)fd;
-	(void)what;
-	policyd_conn_flush(arg);
-}
-
-/* policyd_conn_init - batch and its flush event */
-int policyd_conn_init(struct policyd *pd)
-{
-	if ((pd->batch = calloc(1, sizeof(*pd->batch))) == NULL ||
-	    (pd->ev_flush = event_new(pd->base, -1, 0, on_flush, pd)) == NULL) {
-		free(pd->batch);
-		pd->batch = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* policyd_conn_fini - release the batch (connections are gone) */
-void policyd_conn_fini(struct policyd *pd)
-{
-	if (pd->ev_flush)
-		event_free(pd->ev_flush);
-	free(pd->batch);
-	pd->ev_flush = NULL;
-	pd->batch = NULL;
+	gg_eval_on_flush(pd->eval, on_flushed, pd);
 }
 
 /*
@@ -530,7 +453,7 @@ void policyd_conn_stop_all(struct policyd *pd)
 	struct conn *c, *next;
 
 	/* Requests already complete are decided and answered first. */
-	policyd_conn_flush(pd);
+	gg_eval_flush(pd->eval);
 	for (c = pd->conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->outlen == 0) {
@@ -545,7 +468,7 @@ void policyd_conn_stop_all(struct policyd *pd)
 /* policyd_conn_free_all - the loop has ended */
 void policyd_conn_free_all(struct policyd *pd)
 {
-	policyd_conn_flush(pd);
+	gg_eval_flush(pd->eval);
 	pd->stopping = 0;	/* no loopexit from conn_free now */
 	while (pd->conns != NULL)
 		conn_free(pd->conns);

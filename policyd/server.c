@@ -103,18 +103,7 @@ static void on_probe(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	(void)gg_checks_probe(pd->checks, log_probe, NULL, pd);
-}
-
-/* start_checks - DNS/SPF checks for a configuration; NULL with err on failure */
-static struct gg_checks *start_checks(struct policyd *pd, const struct gg_config *cfg,
-				      char *err, size_t errsize)
-{
-	struct gg_checks *ck = NULL;
-
-	if (gg_checks_new(pd->base, cfg, &ck, err, errsize) != GG_OK)
-		return NULL;
-	return ck;
+	(void)gg_eval_probe(pd->eval, log_probe, NULL, pd);
 }
 
 /* on_hup - reload configuration and whitelists; a bad file keeps the old one */
@@ -126,13 +115,11 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	struct gg_checks *nck;
-
 	if ((ncfg = policyd_load_config(pd, err, sizeof(err))) == NULL) {
 		gg_log_err(&pd->log, "reload refused, keeping the running configuration: %s", err);
 		return;
 	}
-	if ((nck = start_checks(pd, ncfg, err, sizeof(err))) == NULL) {
+	if (gg_eval_reload(pd->eval, ncfg, err, sizeof(err)) != GG_OK) {
 		gg_log_err(&pd->log, "reload refused, keeping the running configuration: %s", err);
 		gg_config_free(ncfg);
 		return;
@@ -150,11 +137,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 				  ncfg->syslog_facility,
 				  pd->log.use_stderr);
 	}
-	/* Checks already running keep the old snapshot alive through their reference. */
-	gg_checks_release(pd->checks);
-	pd->checks = nck;
 	pd->cfg = ncfg;
-	pd->engine.cfg = ncfg;
 	pd->log.verbose = ncfg->log_verbose;
 	/* Redis keeps each record greylist_max_age (plus a margin); BDB ignores this. */
 	if (ncfg->greylist_max_age != old->greylist_max_age)
@@ -185,22 +168,23 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 static void on_usr1(evutil_socket_t sig, short what, void *arg)
 {
 	struct policyd *pd = arg;
-	const struct gg_engine_stats *s = &pd->engine.stats;
+	struct gg_eval_stats es;
+	const struct gg_engine_stats *s = &es.engine;
 
 	(void)sig;
 	(void)what;
+	gg_eval_stats(pd->eval, &es);
 	gg_log_info(&pd->log, "statistics: connections=%ld refused=%lu requests=%lu accepted=%lu "
 		    "greylisted=%lu tagged=%lu rejected=%lu whitelisted=%lu db_errors=%lu "
 		    "corrupt_records=%lu", pd->nconns, pd->refused_conns, s->requests, s->accepted,
 		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
 		    s->corrupt_records);
-	if (gg_checks_enabled(pd->checks)) {
-		struct gg_checks_stats cs;
-		gg_checks_stats(pd->checks, &cs);
+	if (es.checks_enabled) {
+		const struct gg_checks_stats *cs = &es.checks;
 		gg_log_info(&pd->log, "check statistics: checked=%lu remembered=%lu results_kept=%zu "
 			    "dns_cache_hits=%lu dns_shared=%lu dns_queries=%lu dns_answers_kept=%zu",
-			    cs.started, cs.result_hits, cs.result_entries, cs.dns_hits,
-			    cs.dns_joined, cs.dns_misses, cs.dns_entries);
+			    cs->started, cs->result_hits, cs->result_entries, cs->dns_hits,
+			    cs->dns_joined, cs->dns_misses, cs->dns_entries);
 	}
 }
 
@@ -311,7 +295,6 @@ int policyd_run(struct policyd *pd)
 
 	char err[1024];
 
-	gg_engine_init(&pd->engine, pd->cfg, pd->store);
 	/* Checkpoints off the event loop when the store can; else from the timer. */
 	if (pd->store->ops->maintain != NULL && pd->store->ops->maintain_error != NULL) {
 		if (pd->store->ops->maintain(pd->store, pd->cfg->database_checkpoint_interval) == GG_OK)
@@ -320,14 +303,11 @@ int policyd_run(struct policyd *pd)
 			gg_log_warn(&pd->log, "%s; checkpointing from the event loop instead",
 				    gg_store_error(pd->store));
 	}
-	if ((pd->checks = start_checks(pd, pd->cfg, err, sizeof(err))) == NULL) {
+	if (gg_eval_new(pd->base, pd->cfg, pd->store, NULL, &pd->eval, err, sizeof(err)) != GG_OK) {
 		gg_log_err(&pd->log, "fatal: %s", err);
 		return 1;
 	}
-	if (policyd_conn_init(pd) != 0) {
-		gg_log_err(&pd->log, "out of memory setting up the request batch");
-		return 1;
-	}
+	policyd_conn_init(pd);
 	for (int i = 0; i < pd->nlisten; i++) {
 		pd->listener[i] = evconnlistener_new(pd->base, on_accept, pd,
 						     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
@@ -370,9 +350,8 @@ int policyd_run(struct policyd *pd)
 	event_base_dispatch(pd->base);
 
 	policyd_conn_free_all(pd);
-	policyd_conn_fini(pd);
-	gg_checks_release(pd->checks);
-	pd->checks = NULL;
+	gg_eval_free(pd->eval);
+	pd->eval = NULL;
 	event_free(pd->ev_probe);
 	for (int i = 0; i < pd->nlisten; i++)
 		if (pd->listener[i])

@@ -28,15 +28,17 @@
 #include <event2/event.h>
 
 #include "checks/checks.h"
-#include "engine/config.h"
-#include "engine/engine.h"
-#include "dnsbl/lists.h"
+#include "checks/eval.h"
 #include "daemon/privs.h"
 #include "dns/qname.h"
 #include "dns/resolver.h"
+#include "dnsbl/lists.h"
+#include "engine/config.h"
+#include "engine/engine.h"
 #include "engine/score.h"
-#include "store/store.h"
+#include "lib/json.h"
 #include "lib/util.h"
+#include "store/store.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-check"
@@ -44,10 +46,24 @@
 #define EX_CONFIG 65
 #define EX_UNAVAILABLE 69
 
-struct run {
+/* The command line. */
+struct args {
+	const char *path, *overrides[64];
+	int noverrides;
+	const char *client, *helo, *sender, *rcpt, *cname, *rname;
+	int json, commit, listsonly;
+};
+
+/* What the pipeline answered for the request. */
+struct outcome {
 	struct event_base *base;
-	struct gg_score score;
 	int done;
+	struct gg_verdict verdict;
+	int scored;
+	struct gg_score score;
+	int have_explain;
+	struct gg_explain explain;
+	enum gg_status explain_status;
 };
 
 static void usage(FILE *fp)
@@ -59,27 +75,11 @@ static void usage(FILE *fp)
 		"       %s [-c FILE] --client IP --lists-only [--json]\n", PROG, PROG);
 }
 
-/* json_str - a JSON string literal of s */
-static void json_str(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
-}
-
 static void on_probed(void *arg)
 {
-	struct run *r = arg;
+	struct outcome *o = arg;
 
-	event_base_loopexit(r->base, NULL);
+	event_base_loopexit(o->base, NULL);
 }
 
 static void on_probe_line(void *arg, const char *line)
@@ -89,13 +89,21 @@ static void on_probe_line(void *arg, const char *line)
 		fprintf(stderr, "%s: warning: %s\n", PROG, line);
 }
 
-static void on_checked(const struct gg_score *score, void *arg)
+/* on_decided - the pipeline's answer: keep it for printing */
+static void on_decided(void *arg, const struct gg_eval_result *r)
 {
-	struct run *r = arg;
+	struct outcome *o = arg;
 
-	r->score = *score;
-	r->done = 1;
-	event_base_loopexit(r->base, NULL);
+	o->done = 1;
+	if (r->verdict != NULL)
+		o->verdict = *r->verdict;
+	if ((o->scored = r->score != NULL))
+		o->score = *r->score;
+	if ((o->have_explain = r->explain != NULL)) {
+		o->explain = *r->explain;
+		o->explain_status = r->explain_status;
+	}
+	event_base_loopexit(o->base, NULL);
 }
 
 /* One list lookup of --lists-only. */
@@ -252,7 +260,7 @@ static int lists_only(const struct gg_config *cfg, const char *client, int json)
 	if (json)
 		printf("{\"client\":");
 	if (json)
-		json_str(stdout, client);
+		gg_json_str(stdout, client);
 	if (json)
 		printf(",\"lists\":[");
 	for (int i = 0; i < n; i++) {
@@ -269,14 +277,14 @@ static int lists_only(const struct gg_config *cfg, const char *client, int json)
 			listed = 1;
 		if (json) {
 			printf("%s{\"list\":", i ? "," : "");
-			json_str(stdout, l->zone);
+			gg_json_str(stdout, l->zone);
 			printf(",\"kind\":\"%s\",\"weight\":%g,\"result\":\"%s\",\"answer\":",
 			       is_bl ? "dnsbl" : "dnswl", l->weight, states[q[i].state]);
-			json_str(stdout, q[i].state == 2 || q[i].state == 4 ? q[i].answer : "");
+			gg_json_str(stdout, q[i].state == 2 || q[i].state == 4 ? q[i].answer : "");
 			printf(",\"txt\":");
-			json_str(stdout, q[i].state == 2 ? q[i].txt : "");
+			gg_json_str(stdout, q[i].state == 2 ? q[i].txt : "");
 			printf(",\"error\":");
-			json_str(stdout, q[i].error);
+			gg_json_str(stdout, q[i].error);
 			printf("}");
 		} else {
 			printf("%-6s %-32s %-14s %s%s%s%s\n", is_bl ? "dnsbl" : "dnswl", l->zone,
@@ -299,7 +307,8 @@ out:
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* parse_args - the command line into *a; -1 to go on, else the exit status */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{ "client", required_argument, NULL, 'a' },
@@ -314,200 +323,259 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = DEFAULT_CONFIG, *overrides[64];
-	const char *client = NULL, *helo = "", *sender = "", *rcpt = "postmaster-check@invalid";
-	const char *cname = "", *rname = "";
-	int nover = 0, opt, json = 0, commit = 0, listsonly = 0, rc;
-	struct gg_config *cfg;
-	struct gg_store *store = NULL;
-	struct gg_checks *ck = NULL;
-	struct gg_engine engine;
-	struct gg_request req;
-	struct gg_explain x;
-	struct run run;
-	char err[1024];
+	int opt;
 
-	/* A Redis server that closes the connection must give an error, not kill us. */
-	signal(SIGPIPE, SIG_IGN);
-
+	memset(a, 0, sizeof(*a));
+	a->path = DEFAULT_CONFIG;
+	a->helo = a->sender = a->cname = a->rname = "";
+	a->rcpt = "postmaster-check@invalid";
 	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': path = optarg; break;
+		case 'c': a->path = optarg; break;
 		case 'o':
-			if (nover == 64) {
+			if (a->noverrides == 64) {
 				fprintf(stderr, "%s: too many -o options\n", PROG);
 				return EX_USAGE;
 			}
-			overrides[nover++] = optarg;
+			a->overrides[a->noverrides++] = optarg;
 			break;
-		case 'a': client = optarg; break;
-		case 'H': helo = optarg; break;
-		case 's': sender = optarg; break;
-		case 'r': rcpt = optarg; break;
-		case 'n': cname = optarg; break;
-		case 'R': rname = optarg; break;
-		case 'j': json = 1; break;
-		case 'C': commit = 1; break;
-		case 'L': listsonly = 1; break;
+		case 'a': a->client = optarg; break;
+		case 'H': a->helo = optarg; break;
+		case 's': a->sender = optarg; break;
+		case 'r': a->rcpt = optarg; break;
+		case 'n': a->cname = optarg; break;
+		case 'R': a->rname = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'C': a->commit = 1; break;
+		case 'L': a->listsonly = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}
-	if (client == NULL || optind != argc) {
+	if (a->client == NULL || optind != argc) {
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if ((cfg = gg_config_new()) == NULL)
-		return EX_UNAVAILABLE;
-	if (gg_config_load(cfg, path, err, sizeof(err)) != GG_OK)
-		goto config_error;
-	for (int i = 0; i < nover; i++)
-		if (gg_config_override(cfg, overrides[i], err, sizeof(err)) != GG_OK)
-			goto config_error;
+	return -1;
+}
+
+/* load_config - the file, the overrides, the checks' settings; NULL after a message */
+static struct gg_config *load_config(const struct args *a)
+{
+	struct gg_config *cfg = gg_config_new();
+	char err[1024];
+
+	if (cfg == NULL)
+		return NULL;
+	if (gg_config_load(cfg, a->path, err, sizeof(err)) != GG_OK)
+		goto fail;
+	for (int i = 0; i < a->noverrides; i++)
+		if (gg_config_override(cfg, a->overrides[i], err, sizeof(err)) != GG_OK)
+			goto fail;
 	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK ||
 	    gg_checks_validate(cfg, err, sizeof(err)) != GG_OK)
-		goto config_error;
-	if (listsonly) {
-		rc = lists_only(cfg, client, json);
-		gg_config_free(cfg);
-		return rc;
-	}
+		goto fail;
+	return cfg;
+fail:
+	fprintf(stderr, "%s: %s\n", PROG, err);
+	gg_config_free(cfg);
+	return NULL;
+}
 
-	gg_request_init(&req);
-	{
-		struct gg_addr probe_addr;
-		if (gg_addr_parse(client, &probe_addr) != GG_OK) {
-			fprintf(stderr, "%s: --client %s: not an IP address\n", PROG, client);
-			gg_config_free(cfg);
-			return EX_USAGE;
-		}
-	}
-	if (gg_request_set(&req, GG_RF_CLIENT_ADDRESS, client, strlen(client)) != GG_OK) {
-		fprintf(stderr, "%s: --client: value too long\n", PROG);
-		gg_config_free(cfg);
+/* build_request - the RCPT-stage request the options describe; -1 to go on, else exit status */
+static int build_request(const struct args *a, struct gg_request *req)
+{
+	struct gg_addr probe_addr;
+
+	gg_request_init(req);
+	if (gg_addr_parse(a->client, &probe_addr) != GG_OK) {
+		fprintf(stderr, "%s: --client %s: not an IP address\n", PROG, a->client);
 		return EX_USAGE;
 	}
-	gg_request_set(&req, GG_RF_HELO_NAME, helo, strlen(helo));
-	gg_request_set(&req, GG_RF_SENDER, sender, strlen(sender));
-	gg_request_set(&req, GG_RF_RECIPIENT, rcpt, strlen(rcpt));
-	gg_request_set(&req, GG_RF_CLIENT_NAME, cname, strlen(cname));
-	gg_request_set(&req, GG_RF_REVERSE_CLIENT_NAME, rname, strlen(rname));
-	gg_request_set(&req, GG_RF_PROTOCOL_STATE, "RCPT", 4);
-	gg_request_set(&req, GG_RF_REQUEST, "smtpd_access_policy", 19);
-	gg_request_set(&req, GG_RF_INSTANCE, "greygate-check", 14);
+	if (gg_request_set(req, GG_RF_CLIENT_ADDRESS, a->client, strlen(a->client)) != GG_OK) {
+		fprintf(stderr, "%s: --client: value too long\n", PROG);
+		return EX_USAGE;
+	}
+	gg_request_set(req, GG_RF_HELO_NAME, a->helo, strlen(a->helo));
+	gg_request_set(req, GG_RF_SENDER, a->sender, strlen(a->sender));
+	gg_request_set(req, GG_RF_RECIPIENT, a->rcpt, strlen(a->rcpt));
+	gg_request_set(req, GG_RF_CLIENT_NAME, a->cname, strlen(a->cname));
+	gg_request_set(req, GG_RF_REVERSE_CLIENT_NAME, a->rname, strlen(a->rname));
+	gg_request_set(req, GG_RF_PROTOCOL_STATE, "RCPT", 4);
+	gg_request_set(req, GG_RF_REQUEST, "smtpd_access_policy", 19);
+	gg_request_set(req, GG_RF_INSTANCE, "greygate-check", 14);
+	return -1;
+}
 
-	/* The database: as the daemon's user; without it the answer stops at the band. */
+/* open_store - as the daemon's user; without it the answer stops at the band */
+static int open_store(const struct gg_config *cfg, int commit, struct gg_store **store)
+{
+	char err[1024];
+
+	*store = NULL;
 	if (gg_privs_drop(cfg->user, strncmp(cfg->database, "bdb:", 4) == 0 ? cfg->database + 4 : NULL,
 			  err, sizeof(err)) != GG_OK ||
-	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, &store, err,
+	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, store, err,
 			  sizeof(err)) != GG_OK) {
+		*store = NULL;
 		if (commit) {
 			fprintf(stderr, "%s: --commit: %s\n", PROG, err);
-			gg_config_free(cfg);
 			return EX_UNAVAILABLE;
 		}
 		fprintf(stderr, "%s: warning: database not consulted: %s\n", PROG, err);
-		store = NULL;
 	}
-	memset(&run, 0, sizeof(run));
-	gg_score_init(&run.score);
-	if ((run.base = event_base_new()) == NULL ||
-	    gg_checks_new(run.base, cfg, &ck, err, sizeof(err)) != GG_OK) {
-		fprintf(stderr, "%s: %s\n", PROG, run.base ? err : "cannot create an event loop");
-		gg_store_close(store);
-		gg_config_free(cfg);
-		return EX_UNAVAILABLE;
+	return -1;
+}
+
+/*
+ * evaluate - the daemon's pipeline for one request: list probes first (dead
+ * lists are skipped, as at the daemon's start-up), then the request, read
+ * only unless commit.  -1 to go on, else the exit status.
+ */
+static int evaluate(const struct gg_config *cfg, struct gg_store *store, const struct gg_request *req,
+		    int commit, struct outcome *o, int *checks_enabled)
+{
+	struct gg_eval_options opt = { .received_spf = GG_RSPF_ALWAYS, .explain = !commit };
+	static const struct gg_eval_ops ops = { .done = on_decided, .wanted = NULL };
+	struct gg_eval *ev = NULL;
+	char err[1024];
+	int rc = -1;
+
+	memset(o, 0, sizeof(*o));
+	if ((o->base = event_base_new()) == NULL ||
+	    gg_eval_new(o->base, cfg, store, &opt, &ev, err, sizeof(err)) != GG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, o->base ? err : "cannot create an event loop");
+		rc = EX_UNAVAILABLE;
+		goto out;
 	}
-	gg_engine_init(&engine, cfg, store);
-	/* Like the daemon at start-up: lists that fail their test entries are skipped. */
-	if (gg_checks_probe(ck, on_probe_line, on_probed, &run) == 0)
-		event_base_dispatch(run.base);
-	if (gg_checks_enabled(ck) && gg_engine_needs_checks(&engine, &req)) {
-		if (gg_checks_start(ck, &req, on_checked, &run, NULL) == GG_OK)
-			event_base_dispatch(run.base);
-		req.score = &run.score;
+	*checks_enabled = gg_eval_checks_enabled(ev);
+	if (gg_eval_probe(ev, on_probe_line, on_probed, o) == 0)
+		event_base_dispatch(o->base);
+	if (gg_eval_start(ev, req, &ops, o, NULL) != GG_OK) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		rc = EX_UNAVAILABLE;
+		goto out;
 	}
-	if (commit) {
-		gg_engine_eval(&engine, &req, (uint64_t)time(NULL), &x.verdict);
-		x.have_triplet = x.have_client = x.trusted_client = 0;
-	} else if (gg_engine_explain(&engine, &req, (uint64_t)time(NULL), &x) != GG_OK) {
+	while (!o->done && event_base_dispatch(o->base) == 0)
+		;
+	if (o->have_explain && o->explain_status != GG_OK)
 		fprintf(stderr, "%s: database error: %s\n", PROG, gg_store_error(store));
+out:
+	gg_eval_free(ev);
+	if (o->base)
+		event_base_free(o->base);
+	o->base = NULL;
+	return rc;
+}
+
+/* print_json - the outcome as one JSON object */
+static void print_json(const struct args *a, const struct gg_config *cfg, const struct outcome *o)
+{
+	const struct gg_verdict *v = &o->verdict;
+	const struct gg_score *sc = o->scored ? &o->score : NULL;
+
+	printf("{\"client\":");
+	gg_json_str(stdout, a->client);
+	printf(",\"helo\":");
+	gg_json_str(stdout, a->helo);
+	printf(",\"sender\":");
+	gg_json_str(stdout, a->sender);
+	printf(",\"recipient\":");
+	gg_json_str(stdout, a->rcpt);
+	printf(",\"checks\":[");
+	for (size_t i = 0; sc && i < sc->n; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		gg_json_str(stdout, sc->r[i].name);
+		printf(",\"weight\":%g,\"txt\":", sc->r[i].weight);
+		gg_json_str(stdout, sc->r[i].txt);
+		printf("}");
 	}
-	const struct gg_verdict *v = &x.verdict;
-	/* The header the daemon adds at the DATA stage (spf_header). */
-	char received[1024] = "";
-	if (req.score != NULL)
-		(void)gg_score_received_spf(&run.score, req.client_address, req.sender, req.helo_name,
-					    cfg->myhostname, received,
-					    sizeof(received));
-	if (json) {
-		printf("{\"client\":");
-		json_str(stdout, client);
-		printf(",\"helo\":");
-		json_str(stdout, helo);
-		printf(",\"sender\":");
-		json_str(stdout, sender);
-		printf(",\"recipient\":");
-		json_str(stdout, rcpt);
-		printf(",\"checks\":[");
-		for (size_t i = 0; req.score && i < run.score.n; i++) {
-			printf("%s{\"name\":", i ? "," : "");
-			json_str(stdout, run.score.r[i].name);
-			printf(",\"weight\":%g,\"txt\":", run.score.r[i].weight);
-			json_str(stdout, run.score.r[i].txt);
-			printf("}");
-		}
-		printf("],\"score\":%g,\"thresholds\":{\"greylist\":%g,\"tag\":%g,\"reject\":%g}",
-		       req.score ? run.score.total : 0.0, cfg->greylist_threshold, cfg->tag_threshold,
-		       cfg->reject_threshold);
-		printf(",\"action\":\"%s\",\"reason\":", gg_engine_action_str(v->action));
-		json_str(stdout, v->reason ? v->reason : "");
-		printf(",\"detail\":");
-		json_str(stdout, v->detail);
-		printf(",\"reply\":");
-		json_str(stdout, v->text);
-		printf(",\"header\":");
-		json_str(stdout, v->header);
-		printf(",\"key\":");
-		json_str(stdout, v->key);
-		printf(",\"spf_domain\":");
-		json_str(stdout, req.score && run.score.spf_pass ? run.score.spf_domain : "");
-		printf(",\"received_spf\":");
-		json_str(stdout, received + (received[0] ? strlen("Received-SPF: ") : 0));
-		printf(",\"committed\":%s}\n", commit ? "true" : "false");
-	} else {
-		printf("client %s helo <%s> from <%s> to <%s>\n", client, helo, sender, rcpt);
-		if (req.score == NULL)
-			printf("  (no DNS or SPF checks ran: %s)\n", gg_checks_enabled(ck) ?
-			       "decided before the checks" : "none are enabled");
-		for (size_t i = 0; req.score && i < run.score.n; i++)
-			printf("  %-36s %+6g  %s\n", run.score.r[i].name, run.score.r[i].weight,
-			       run.score.r[i].txt);
-		printf("score %g (greylist >= %g, tag >= %g, reject >= %g)\n",
-		       req.score ? run.score.total : 0.0, cfg->greylist_threshold, cfg->tag_threshold,
-		       cfg->reject_threshold);
-		if (received[0])
-			printf("%s\n", received);
-		if (v->key[0])
-			printf("triplet %s\n", v->key);
-		printf("action %s (%s%s%s%s)%s\n", gg_engine_action_str(v->action),
-		       v->reason ? v->reason : "", v->detail[0] ? ": " : "", v->detail,
-		       v->action == GG_ACTION_GREYLIST && v->remaining ? ", retry later" : "",
-		       commit ? " [committed]" : "");
-		if (v->text[0])
-			printf("reply %s\n", v->text);
-		if (v->header[0])
-			printf("header %s\n", v->header);
+	printf("],\"score\":%g,\"thresholds\":{\"greylist\":%g,\"tag\":%g,\"reject\":%g}",
+	       sc ? sc->total : 0.0, cfg->greylist_threshold, cfg->tag_threshold,
+	       cfg->reject_threshold);
+	printf(",\"action\":\"%s\",\"reason\":", gg_engine_action_str(v->action));
+	gg_json_str(stdout, v->reason ? v->reason : "");
+	printf(",\"detail\":");
+	gg_json_str(stdout, v->detail);
+	printf(",\"reply\":");
+	gg_json_str(stdout, v->text);
+	printf(",\"header\":");
+	gg_json_str(stdout, v->header);
+	printf(",\"key\":");
+	gg_json_str(stdout, v->key);
+	printf(",\"spf_domain\":");
+	gg_json_str(stdout, sc && sc->spf_pass ? sc->spf_domain : "");
+	printf(",\"received_spf\":");
+	gg_json_str(stdout, v->received_spf + (v->received_spf[0] ? strlen("Received-SPF: ") : 0));
+	printf(",\"committed\":%s}\n", a->commit ? "true" : "false");
+}
+
+/* print_text - the outcome, a line per reason */
+static void print_text(const struct args *a, const struct gg_config *cfg, const struct outcome *o,
+		       int checks_enabled)
+{
+	const struct gg_verdict *v = &o->verdict;
+	const struct gg_score *sc = o->scored ? &o->score : NULL;
+
+	printf("client %s helo <%s> from <%s> to <%s>\n", a->client, a->helo, a->sender, a->rcpt);
+	if (sc == NULL)
+		printf("  (no DNS or SPF checks ran: %s)\n", checks_enabled ?
+		       "decided before the checks" : "none are enabled");
+	for (size_t i = 0; sc && i < sc->n; i++)
+		printf("  %-36s %+6g  %s\n", sc->r[i].name, sc->r[i].weight, sc->r[i].txt);
+	printf("score %g (greylist >= %g, tag >= %g, reject >= %g)\n", sc ? sc->total : 0.0,
+	       cfg->greylist_threshold, cfg->tag_threshold, cfg->reject_threshold);
+	if (v->received_spf[0])
+		printf("%s\n", v->received_spf);
+	if (v->key[0])
+		printf("triplet %s\n", v->key);
+	printf("action %s (%s%s%s%s)%s\n", gg_engine_action_str(v->action),
+	       v->reason ? v->reason : "", v->detail[0] ? ": " : "", v->detail,
+	       v->action == GG_ACTION_GREYLIST && v->remaining ? ", retry later" : "",
+	       a->commit ? " [committed]" : "");
+	if (v->text[0])
+		printf("reply %s\n", v->text);
+	if (v->header[0])
+		printf("header %s\n", v->header);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct gg_config *cfg;
+	struct gg_store *store = NULL;
+	struct gg_request req;
+	struct outcome *o = NULL;
+	int rc, checks_enabled = 0;
+
+	/* A Redis server that closes the connection must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	if ((cfg = load_config(&a)) == NULL)
+		return EX_CONFIG;
+	if (a.listsonly) {
+		rc = lists_only(cfg, a.client, a.json);
+		gg_config_free(cfg);
+		return rc;
 	}
-	rc = v->action == GG_ACTION_REJECT ? 3 : v->action == GG_ACTION_GREYLIST ? 2 :
-	    v->action == GG_ACTION_TAG ? 1 : 0;
-	gg_checks_release(ck);
-	event_base_free(run.base);
+	if ((rc = build_request(&a, &req)) >= 0 || (rc = open_store(cfg, a.commit, &store)) >= 0)
+		goto out;
+	if ((o = malloc(sizeof(*o))) == NULL) {
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if ((rc = evaluate(cfg, store, &req, a.commit, o, &checks_enabled)) >= 0)
+		goto out;
+	if (a.json)
+		print_json(&a, cfg, o);
+	else
+		print_text(&a, cfg, o, checks_enabled);
+	rc = o->verdict.action == GG_ACTION_REJECT ? 3 : o->verdict.action == GG_ACTION_GREYLIST ? 2 :
+	     o->verdict.action == GG_ACTION_TAG ? 1 : 0;
+out:
+	free(o);
 	gg_store_close(store);
 	gg_config_free(cfg);
 	return rc;
-config_error:
-	fprintf(stderr, "%s: %s\n", PROG, err);
-	gg_config_free(cfg);
-	return EX_CONFIG;
 }

@@ -133,13 +133,13 @@ static int cmd_lookup(struct gg_engine *e, int argc, char **argv)
 	gg_request_set(&req, GG_RF_SENDER, sender, strlen(sender));
 	gg_request_set(&req, GG_RF_RECIPIENT, rcpt, strlen(rcpt));
 	gg_request_set(&req, GG_RF_PROTOCOL_STATE, "RCPT", 4);
-	if (gg_engine_explain(e, &req, (uint64_t)time(NULL), &x) != GG_OK) {
+	if (gg_engine_explain(e, &req, NULL, (uint64_t)time(NULL), &x) != GG_OK) {
 		fprintf(stderr, "%s: database error: %s\n", PROG, gg_store_error(e->store));
 		return 2;
 	}
 	printf("key: %s\n", x.verdict.key[0] ? x.verdict.key : "(none: decided without the database)");
 	if (x.have_client)
-		printf("client: %s passes=%u trusted=%s last=%s\n", x.verdict.ckey, x.client.pass_count,
+		printf("client: %s passes=%u trusted=%s last=%s\n", x.client_key, x.client.pass_count,
 		       x.trusted_client ? "yes" : "no", when(x.client.last_seen, a, sizeof(a)));
 	if (x.have_triplet)
 		printf("triplet: first=%s last=%s passed=%s defers=%u passes=%u\n",

@@ -164,7 +164,7 @@ static void finished(const struct gg_policy_req *pr, const struct gg_policy_limi
 	fuzz_check(!(r->truncated & (1u << GG_RF_CLIENT_ADDRESS)));
 
 	gg_engine_init(&e, cfg, &store.base);
-	gg_engine_eval(&e, r, now, &v);
+	gg_engine_eval(&e, r, NULL, now, &v);
 	fuzz_check(v.reason != NULL);
 	fuzz_check(printable(v.text, sizeof(v.text)));
 	fuzz_check(printable(v.header, sizeof(v.header)));

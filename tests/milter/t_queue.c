@@ -77,7 +77,8 @@ static void *engine_run(void *arg)
 			j->ans.verdict.reason = "test";
 			snprintf(j->ans.verdict.text, sizeof(j->ans.verdict.text), "4.7.1 for %s",
 				 j->req.recipient);
-			(void)gg_strcpy(j->ans.spf_header, sizeof(j->ans.spf_header), "Received-SPF: none");
+			(void)gg_strcpy(j->ans.verdict.received_spf, sizeof(j->ans.verdict.received_spf),
+					"Received-SPF: none");
 			/* Counted first: the asker may look as soon as it is answered. */
 			__atomic_add_fetch(&e->answered, 1, __ATOMIC_RELAXED);
 			mlt_queue_finish(e->q, j, MLT_DECIDED);
@@ -146,7 +147,7 @@ int main(void)
 	      "the answer carries the engine's verdict");
 	check(strcmp(ans.verdict.text, "4.7.1 for one@example.test") == 0,
 	      "the engine saw the asker's request");
-	check(strcmp(ans.spf_header, "Received-SPF: none") == 0, "and the header it added");
+	check(strcmp(ans.verdict.received_spf, "Received-SPF: none") == 0, "and the header it added");
 	for (int i = 0; i < 50; i++) {
 		char rc[64];
 		snprintf(rc, sizeof(rc), "r%d@example.test", i);

@@ -114,7 +114,7 @@ static const struct gg_verdict *eval(struct fx *f, const char *state_, const cha
 		(void)gg_request_set(&r, GG_RF_SENDER, sender, strlen(sender));
 	if (rcpt)
 		(void)gg_request_set(&r, GG_RF_RECIPIENT, rcpt, strlen(rcpt));
-	gg_engine_eval(&f->e, &r, (uint64_t)((long long)T0 + at), &f->v);
+	gg_engine_eval(&f->e, &r, NULL, (uint64_t)((long long)T0 + at), &f->v);
 	return &f->v;
 }
 
@@ -642,6 +642,22 @@ static void make_req(struct gg_request *r, const char *state_, const char *clien
 	(void)gg_request_set(r, GG_RF_RECIPIENT, to, strlen(to));
 }
 
+/* eval_batch - n requests through gg_engine_eval_batch(), no checks */
+static void eval_batch(struct gg_engine *e, const struct gg_request *const *rp, size_t n,
+		       uint64_t now, struct gg_verdict *v)
+{
+	struct gg_engine_item it[16];
+
+	assert_true(n <= GG_ARRAY_LEN(it));
+	for (size_t i = 0; i < n; i++) {
+		it[i].req = rp[i];
+		it[i].score = NULL;
+		it[i].prefiltered = 0;
+		it[i].verdict = &v[i];
+	}
+	gg_engine_eval_batch(e, it, n, now);
+}
+
 static void test_batch_same_answers(void **state)
 {
 	/* Rounds of requests, each round one batch; duplicates inside a batch on purpose. */
@@ -662,7 +678,6 @@ static void test_batch_same_answers(void **state)
 	struct gg_request r[GG_ARRAY_LEN(reqs)];
 	const struct gg_request *rp[GG_ARRAY_LEN(reqs)];
 	struct gg_verdict vb[GG_ARRAY_LEN(reqs)], vs;
-	struct gg_greylist_result res[GG_ARRAY_LEN(reqs)];
 	char err[512], *dbdir = tu_subst("@@/db2", f->dir);
 
 	cfg_set(f, "greylist_auto_whitelist", "2");
@@ -677,9 +692,9 @@ static void test_batch_same_answers(void **state)
 	}
 	for (size_t k = 0; k < GG_ARRAY_LEN(rounds); k++) {
 		uint64_t now = T0 + (uint64_t)rounds[k];
-		gg_engine_eval_batch(&e2, rp, GG_ARRAY_LEN(reqs), now, vb, res);
+		eval_batch(&e2, rp, GG_ARRAY_LEN(reqs), now, vb);
 		for (size_t i = 0; i < GG_ARRAY_LEN(reqs); i++) {
-			gg_engine_eval(&f->e, &r[i], now, &vs);
+			gg_engine_eval(&f->e, &r[i], NULL, now, &vs);
 			if (vs.action != vb[i].action || strcmp(vs.reason, vb[i].reason) != 0 ||
 			    vs.remaining != vb[i].remaining || vs.delayed != vb[i].delayed ||
 			    strcmp(vs.text, vb[i].text) != 0 || strcmp(vs.header, vb[i].header) != 0 ||
@@ -703,7 +718,6 @@ static void test_batch_falls_back(void **state)
 	struct gg_request r[3];
 	const struct gg_request *rp[3] = { &r[0], &r[1], &r[2] };
 	struct gg_verdict v[3];
-	struct gg_greylist_result res[3];
 
 	memset(&fs, 0, sizeof(fs));
 	fs.base.ops = &fail_ops;
@@ -713,7 +727,7 @@ static void test_batch_falls_back(void **state)
 	make_req(&r[0], "RCPT", "192.0.2.7", "unknown", "a@example.org", "b@example.com");
 	make_req(&r[1], "RCPT", "192.0.2.7", "unknown", "a@example.org", "c@example.com");
 	make_req(&r[2], "CONNECT", "192.0.2.7", "unknown", "", "");
-	gg_engine_eval_batch(&f->e, rp, 3, T0, v, res);
+	eval_batch(&f->e, rp, 3, T0, v);
 	assert_verdict(&v[0], GG_ACTION_GREYLIST, "new");
 	assert_verdict(&v[1], GG_ACTION_GREYLIST, "new");
 	assert_verdict(&v[2], GG_ACTION_ACCEPT, "not-rcpt-stage");
@@ -723,7 +737,7 @@ static void test_batch_falls_back(void **state)
 	assert_false(fs.in_txn);
 	/* When the single ones fail too, on_db_error decides each. */
 	fs.fail_commit = 99;
-	gg_engine_eval_batch(&f->e, rp, 3, T0, v, res);
+	eval_batch(&f->e, rp, 3, T0, v);
 	assert_verdict(&v[0], GG_ACTION_ACCEPT, "db-error");
 	assert_verdict(&v[1], GG_ACTION_ACCEPT, "db-error");
 	assert_verdict(&v[2], GG_ACTION_ACCEPT, "not-rcpt-stage");
@@ -742,7 +756,7 @@ static void test_explain(void **state)
 	finish(f);
 	make_req(&r, "RCPT", "192.0.2.7", "unknown", "a@example.org", "b@example.com");
 	/* Nothing stored: explains "new" and stores nothing. */
-	assert_int_equal(gg_engine_explain(&f->e, &r, T0, &x), GG_OK);
+	assert_int_equal(gg_engine_explain(&f->e, &r, NULL, T0, &x), GG_OK);
 	assert_false(x.have_triplet || x.have_client || x.trusted_client);
 	assert_verdict(&x.verdict, GG_ACTION_GREYLIST, "new");
 	assert_string_equal(x.verdict.key, "t/192.0.2.0/24/a@example.org/b@example.com");
@@ -750,24 +764,24 @@ static void test_explain(void **state)
 	v = rcpt(f, "192.0.2.7", "a@example.org", "b@example.com", 0);
 	assert_verdict(v, GG_ACTION_GREYLIST, "new");
 	/* The stored triplet, and the verdict a retry would get, without changing it. */
-	assert_int_equal(gg_engine_explain(&f->e, &r, T0 + 400, &x), GG_OK);
+	assert_int_equal(gg_engine_explain(&f->e, &r, NULL, T0 + 400, &x), GG_OK);
 	assert_true(x.have_triplet);
 	assert_true(x.triplet.first_seen == T0 && x.triplet.passed_at == 0);
 	assert_verdict(&x.verdict, GG_ACTION_ACCEPT, "delay-passed");
 	assert_int_equal(x.verdict.delayed, 400);
-	assert_int_equal(gg_engine_explain(&f->e, &r, T0 + 400, &x), GG_OK);
+	assert_int_equal(gg_engine_explain(&f->e, &r, NULL, T0 + 400, &x), GG_OK);
 	assert_true(x.triplet.passed_at == 0);		/* still not passed in the store */
 	assert_verdict(rcpt(f, "192.0.2.7", "a@example.org", "b@example.com", 400), GG_ACTION_ACCEPT,
 		       "delay-passed");
 	/* The client network is now trusted. */
 	make_req(&r, "RCPT", "192.0.2.9", "unknown", "new@example.net", "z@example.com");
-	assert_int_equal(gg_engine_explain(&f->e, &r, T0 + 500, &x), GG_OK);
+	assert_int_equal(gg_engine_explain(&f->e, &r, NULL, T0 + 500, &x), GG_OK);
 	assert_true(x.have_client);
 	assert_true(x.trusted_client);
 	assert_verdict(&x.verdict, GG_ACTION_ACCEPT, "auto-whitelist");
 	/* Whitelisted requests are explained without the store. */
 	make_req(&r, "RCPT", "198.51.100.1", "unknown", "a@example.org", "b@example.com");
-	assert_int_equal(gg_engine_explain(&f->e, &r, T0, &x), GG_OK);
+	assert_int_equal(gg_engine_explain(&f->e, &r, NULL, T0, &x), GG_OK);
 	assert_verdict(&x.verdict, GG_ACTION_ACCEPT, "whitelist-client");
 	assert_int_equal(store_records(f->store), 2);
 }
