@@ -25,6 +25,23 @@ struct gg_wlist;
 #define GG_CONFIG_RHSBL_HELO	0x2	/* the HELO name */
 #define GG_CONFIG_RHSBL_CLIENT	0x4	/* the verified client name */
 
+/*
+ * Enumerated settings: each is kept as its text (printed by -n) and as one
+ * of these, set when the value is parsed, so code that runs per request
+ * compares numbers, not strings.  The order is the order of the choices in
+ * the table (config.c); t_config checks that they agree.
+ */
+enum gg_on_db_error {
+	GG_ON_DB_ERROR_DUNNO,	/* fail open: the mail passes */
+	GG_ON_DB_ERROR_DEFER,	/* answer 451 4.3.0: try again later */
+};
+
+enum gg_syslog_facility {
+	GG_SYSLOG_MAIL, GG_SYSLOG_DAEMON,
+	GG_SYSLOG_LOCAL0, GG_SYSLOG_LOCAL1, GG_SYSLOG_LOCAL2, GG_SYSLOG_LOCAL3,
+	GG_SYSLOG_LOCAL4, GG_SYSLOG_LOCAL5, GG_SYSLOG_LOCAL6, GG_SYSLOG_LOCAL7,
+};
+
 struct gg_config {
 	/* daemon */
 	char *listen;
@@ -34,6 +51,7 @@ struct gg_config {
 	char *pid_file;
 	char *syslog_name;
 	char *syslog_facility;
+	enum gg_syslog_facility syslog_facility_kind;
 	char *myhostname;
 	int log_verbose;
 	/* database */
@@ -43,6 +61,7 @@ struct gg_config {
 	long database_expire_interval;
 	long database_expire_slice;
 	char *on_db_error;
+	enum gg_on_db_error on_db_error_kind;
 	/* greylisting */
 	long greylist_delay;
 	long greylist_retry_window;
