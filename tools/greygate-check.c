@@ -397,8 +397,7 @@ int main(int argc, char **argv)
 	gg_request_set(&req, GG_RF_INSTANCE, "greygate-check", 14);
 
 	/* The database: as the daemon's user; without it the answer stops at the band. */
-	if (gg_privs_drop(cfg->user, strncmp(cfg->database, "bdb:", 4) == 0 ? cfg->database + 4 : NULL,
-			  err, sizeof(err)) != GG_OK ||
+	if (gg_privs_drop(cfg->user, gg_store_bdb_dir(cfg->database), err, sizeof(err)) != GG_OK ||
 	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, &store, err,
 			  sizeof(err)) != GG_OK) {
 		if (commit) {
