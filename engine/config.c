@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "lib/util.h"
 #include "engine/wlist.h"
+#include "store/store.h"
 
 enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE, CT_WORDS };
 
@@ -702,6 +703,15 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 		cfg->wl_clients = c;
 		cfg->wl_senders = snd;
 		cfg->wl_recipients = rcp;
+	}
+	/* The database setting, read by the store's own parser, so -t and a reload catch it. */
+	{
+		char msg[512];
+
+		if ((st = gg_store_check_spec(cfg->database, msg, sizeof(msg))) != GG_OK) {
+			snprintf(err, errsize, "%s: %s", where_of(cfg, "database"), msg);
+			return st;
+		}
 	}
 	return GG_OK;
 }

@@ -133,7 +133,10 @@ enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char
 			     const char *where, char *err, size_t errsize);
 /* Apply "name=value". */
 enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *err, size_t errsize);
-/* Cross-check settings and build whitelists; the snapshot is usable after this. */
+/*
+ * Cross-check settings, build whitelists and check the database setting
+ * with the store's parser; the snapshot is usable after this.
+ */
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
 /* Where a setting was given, for error messages of modules that parse it later. */
 const char *gg_config_where(const struct gg_config *cfg, const char *name);

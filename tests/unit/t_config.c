@@ -328,6 +328,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{ "database: relative bdb directory", "log_verbose = no\ndatabase = bdb:var/db\n", 1,
+	  "@@:2: database = bdb:var/db: the directory must be an absolute path" },
+	{ "database: unknown backend", "database = mysql:x\n", 1,
+	  "@@:1: database = mysql:x: unknown backend" },
+	{ "database: redis without a port", "database = redis:localhost\n", 1,
+	  "@@:1: database = redis:localhost: not a Redis address" },
+	{ "database: redis port out of range", "database = redis:[::1]:65536\n", 1,
+	  "@@:1: database = redis:[::1]:65536: the port must be a number from 1 to 65535" },
 	{ "unknown setting", "# c\ngreylist_dealy = 5m\n", 0,
 	  "@@:2: unknown setting 'greylist_dealy'" },
 	{ "missing '='", "greylist_delay = 5m\n\ngreylist_delay 5m\n", 0,
