@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "lib/util.h"
 #include "engine/wlist.h"
+#include "store/store.h"
 
 enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE, CT_WORDS };
 
@@ -162,6 +163,24 @@ static const struct setting settings[] = {
 
 #define NSETTINGS GG_ARRAY_LEN(settings)
 
+/* The enum field of each CT_ENUM setting: it gets the index of the choice. */
+static const struct {
+	const char *name;
+	size_t offset;
+} kinds[] = {
+	{ "syslog_facility", OFF(syslog_facility_kind) },
+	{ "on_db_error", OFF(on_db_error_kind) },
+};
+
+/* kind_field - the enum field of a CT_ENUM setting, NULL if it has none */
+static int *kind_field(struct gg_config *cfg, const struct setting *s)
+{
+	for (size_t i = 0; i < GG_ARRAY_LEN(kinds); i++)
+		if (strcmp(kinds[i].name, s->name) == 0)
+			return (int *)((char *)cfg + kinds[i].offset);
+	return NULL;
+}
+
 static char **str_field(struct gg_config *cfg, const struct setting *s)
 {
 	return (char **)((char *)cfg + s->offset);
@@ -195,24 +214,6 @@ static const struct setting *find(const char *name)
 	return NULL;
 }
 
-/* choice_ok - is value one of "a|b|c"? */
-static int choice_ok(const char *choices, const char *value)
-{
-	size_t vl = strlen(value);
-	const char *p = choices;
-
-	while (*p) {
-		const char *e = strchr(p, '|');
-		size_t l = e ? (size_t)(e - p) : strlen(p);
-		if (l == vl && strncmp(p, value, l) == 0)
-			return 1;
-		if (e == NULL)
-			break;
-		p = e + 1;
-	}
-	return 0;
-}
-
 /* word_bit - the bit of word (len bytes) among "a|b|c", 0 if it is none of them */
 static unsigned word_bit(const char *choices, const char *word, size_t len)
 {
@@ -230,6 +231,19 @@ static unsigned word_bit(const char *choices, const char *word, size_t len)
 		bit <<= 1;
 	}
 	return 0;
+}
+
+/* choice_index - the index of value among "a|b|c", -1 if it is none of them */
+static int choice_index(const char *choices, const char *value)
+{
+	unsigned bit = word_bit(choices, value, strlen(value));
+	int i = 0;
+
+	if (bit == 0)
+		return -1;
+	while (bit >>= 1)
+		i++;
+	return i;
 }
 
 /* choices_text - "a|b|c" as "a, b or c" for messages */
@@ -293,7 +307,8 @@ static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, co
 	case CT_STR:
 	case CT_ENUM: {
 		char *copy;
-		if (s->type == CT_ENUM && !choice_ok(s->choices, value)) {
+		int kind = s->type == CT_ENUM ? choice_index(s->choices, value) : 0;
+		if (kind < 0) {
 			snprintf(err, errsize, "%s: %s: '%s' is not one of %s", where, s->name,
 				 shown, s->choices);
 			return GG_EINVAL;
@@ -304,6 +319,8 @@ static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, co
 		}
 		free(*str_field(cfg, s));
 		*str_field(cfg, s) = copy;
+		if (s->type == CT_ENUM && kind_field(cfg, s) != NULL)
+			*kind_field(cfg, s) = kind;
 		return GG_OK;
 	}
 	case CT_INT:
@@ -686,6 +703,15 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 		cfg->wl_clients = c;
 		cfg->wl_senders = snd;
 		cfg->wl_recipients = rcp;
+	}
+	/* The database setting, read by the store's own parser, so -t and a reload catch it. */
+	{
+		char msg[512];
+
+		if ((st = gg_store_check_spec(cfg->database, msg, sizeof(msg))) != GG_OK) {
+			snprintf(err, errsize, "%s: %s", where_of(cfg, "database"), msg);
+			return st;
+		}
 	}
 	return GG_OK;
 }

@@ -25,6 +25,23 @@ struct gg_wlist;
 #define GG_CONFIG_RHSBL_HELO	0x2	/* the HELO name */
 #define GG_CONFIG_RHSBL_CLIENT	0x4	/* the verified client name */
 
+/*
+ * Enumerated settings: each is kept as its text (printed by -n) and as one
+ * of these, set when the value is parsed, so code that runs per request
+ * compares numbers, not strings.  The order is the order of the choices in
+ * the table (config.c); t_config checks that they agree.
+ */
+enum gg_on_db_error {
+	GG_ON_DB_ERROR_DUNNO,	/* fail open: the mail passes */
+	GG_ON_DB_ERROR_DEFER,	/* answer 451 4.3.0: try again later */
+};
+
+enum gg_syslog_facility {
+	GG_SYSLOG_MAIL, GG_SYSLOG_DAEMON,
+	GG_SYSLOG_LOCAL0, GG_SYSLOG_LOCAL1, GG_SYSLOG_LOCAL2, GG_SYSLOG_LOCAL3,
+	GG_SYSLOG_LOCAL4, GG_SYSLOG_LOCAL5, GG_SYSLOG_LOCAL6, GG_SYSLOG_LOCAL7,
+};
+
 struct gg_config {
 	/* daemon */
 	char *listen;
@@ -34,6 +51,7 @@ struct gg_config {
 	char *pid_file;
 	char *syslog_name;
 	char *syslog_facility;
+	enum gg_syslog_facility syslog_facility_kind;
 	char *myhostname;
 	int log_verbose;
 	/* database */
@@ -43,6 +61,7 @@ struct gg_config {
 	long database_expire_interval;
 	long database_expire_slice;
 	char *on_db_error;
+	enum gg_on_db_error on_db_error_kind;
 	/* greylisting */
 	long greylist_delay;
 	long greylist_retry_window;
@@ -114,7 +133,10 @@ enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char
 			     const char *where, char *err, size_t errsize);
 /* Apply "name=value". */
 enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *err, size_t errsize);
-/* Cross-check settings and build whitelists; the snapshot is usable after this. */
+/*
+ * Cross-check settings, build whitelists and check the database setting
+ * with the store's parser; the snapshot is usable after this.
+ */
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
 /* Where a setting was given, for error messages of modules that parse it later. */
 const char *gg_config_where(const struct gg_config *cfg, const char *name);

@@ -348,7 +348,7 @@ static void db_failed(struct gg_engine *e, struct gg_verdict *v)
 	e->stats.db_errors++;
 	v->db_error = 1;
 	(void)gg_strcpy(v->detail, sizeof(v->detail), gg_store_error(e->store));
-	if (strcmp(e->cfg->on_db_error, "defer") == 0) {
+	if (e->cfg->on_db_error_kind == GG_ON_DB_ERROR_DEFER) {
 		v->action = GG_ACTION_GREYLIST;
 		v->reason = "db-error";
 		snprintf(v->text, sizeof(v->text), "4.3.0 Temporary failure, please try again later");

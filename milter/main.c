@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 		gg_config_free(m.cfg);
 		return 1;
 	}
-	dbdir = strncmp(m.cfg->database, "bdb:", 4) == 0 ? m.cfg->database + 4 : NULL;
+	dbdir = gg_store_bdb_dir(m.cfg->database);
 	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
 	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store,
 			  err, sizeof(err)) != GG_OK ||

@@ -202,7 +202,7 @@ static void raise_fd_limit(struct policyd *pd)
 /* drop_privileges - switch to user= for good, giving it the database first */
 static int drop_privileges(struct policyd *pd, char *err, size_t errsize)
 {
-	const char *dbdir = strncmp(pd->cfg->database, "bdb:", 4) == 0 ? pd->cfg->database + 4 : NULL;
+	const char *dbdir = gg_store_bdb_dir(pd->cfg->database);
 
 	return gg_privs_drop(pd->cfg->user, dbdir, err, errsize) == GG_OK ? 0 : -1;
 }

@@ -77,7 +77,7 @@ struct gg_store {
 
 /*
  * Open a store from its specification: "bdb:/var/lib/greygate" or
- * "redis:127.0.0.1:6379" (see store_redis.h for the Redis forms).
+ * "redis:127.0.0.1:6379" (see store_spec.h for every form).
  * On failure *out is NULL and err holds the reason.
  */
 enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store **out,
@@ -85,6 +85,13 @@ enum gg_status gg_store_open(const char *spec, size_t cache_mb, struct gg_store 
 
 /* Check a specification's syntax only, opening nothing (for -t). */
 enum gg_status gg_store_check_spec(const char *spec, char *err, size_t errsize);
+
+/*
+ * The directory of a valid "bdb:DIRECTORY" spec (pointing into spec), or
+ * NULL for any other: what the daemon's user must own before privileges
+ * are dropped.
+ */
+const char *gg_store_bdb_dir(const char *spec);
 
 static inline enum gg_status gg_store_begin(struct gg_store *s) { return s->ops->begin(s); }
 static inline enum gg_status gg_store_commit(struct gg_store *s) { return s->ops->commit(s); }

@@ -413,8 +413,7 @@ static int open_store(const struct gg_config *cfg, int commit, struct gg_store *
 	char err[1024];
 
 	*store = NULL;
-	if (gg_privs_drop(cfg->user, strncmp(cfg->database, "bdb:", 4) == 0 ? cfg->database + 4 : NULL,
-			  err, sizeof(err)) != GG_OK ||
+	if (gg_privs_drop(cfg->user, gg_store_bdb_dir(cfg->database), err, sizeof(err)) != GG_OK ||
 	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, store, err,
 			  sizeof(err)) != GG_OK) {
 		*store = NULL;

@@ -201,8 +201,7 @@ int main(int argc, char **argv)
 			goto config_error;
 	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
 		goto config_error;
-	if (gg_privs_drop(cfg->user, strncmp(cfg->database, "bdb:", 4) == 0 ? cfg->database + 4 : NULL,
-			  err, sizeof(err)) != GG_OK ||
+	if (gg_privs_drop(cfg->user, gg_store_bdb_dir(cfg->database), err, sizeof(err)) != GG_OK ||
 	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, &store, err,
 			  sizeof(err)) != GG_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, err);

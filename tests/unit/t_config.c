@@ -3,6 +3,7 @@
  * (comments, continuation lines, every type), "file:line: name: ..." error
  * messages, -o overrides, cross-checks in gg_config_finish() and printing
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->database_expire_interval, 3600);
 	assert_int_equal(cfg->database_expire_slice, 500);
 	assert_string_equal(cfg->on_db_error, "dunno");
+	assert_int_equal(cfg->on_db_error_kind, GG_ON_DB_ERROR_DUNNO);
+	assert_int_equal(cfg->syslog_facility_kind, GG_SYSLOG_MAIL);
 	assert_int_equal(cfg->greylist_delay, 300);
 	assert_int_equal(cfg->greylist_retry_window, 2 * DAY);
 	assert_int_equal(cfg->greylist_max_age, 35 * DAY);
@@ -154,6 +157,8 @@ static void test_full_file(void **state)
 	assert_int_equal(cfg->database_checkpoint_interval, 120);
 	assert_int_equal(cfg->database_expire_slice, 1000);
 	assert_string_equal(cfg->on_db_error, "defer");
+	assert_int_equal(cfg->on_db_error_kind, GG_ON_DB_ERROR_DEFER);
+	assert_int_equal(cfg->syslog_facility_kind, GG_SYSLOG_LOCAL3);
 	assert_int_equal(cfg->greylist_delay, 300);
 	assert_int_equal(cfg->greylist_retry_window, DAY);
 	assert_int_equal(cfg->greylist_max_age, 7 * DAY);
@@ -323,6 +328,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{ "database: relative bdb directory", "log_verbose = no\ndatabase = bdb:var/db\n", 1,
+	  "@@:2: database = bdb:var/db: the directory must be an absolute path" },
+	{ "database: unknown backend", "database = mysql:x\n", 1,
+	  "@@:1: database = mysql:x: unknown backend" },
+	{ "database: redis without a port", "database = redis:localhost\n", 1,
+	  "@@:1: database = redis:localhost: not a Redis address" },
+	{ "database: redis port out of range", "database = redis:[::1]:65536\n", 1,
+	  "@@:1: database = redis:[::1]:65536: the port must be a number from 1 to 65535" },
 	{ "unknown setting", "# c\ngreylist_dealy = 5m\n", 0,
 	  "@@:2: unknown setting 'greylist_dealy'" },
 	{ "missing '='", "greylist_delay = 5m\n\ngreylist_delay 5m\n", 0,
@@ -583,6 +596,46 @@ static void test_set_where(void **state)
 	assert_int_not_equal(gg_config_set(cfg, "on_db_error", "panic", "x.conf:9", err, sizeof(err)),
 			     GG_OK);
 	assert_string_equal(cfg->on_db_error, "dunno");
+	assert_int_equal(cfg->on_db_error_kind, GG_ON_DB_ERROR_DUNNO);
+	gg_config_free(cfg);
+}
+
+/* Enumerated settings: every choice has its enum value, in the table's order */
+
+struct enum_case {
+	const char *name, *value;
+	size_t field;	/* offset of the enum field in struct gg_config */
+	int kind;
+};
+
+#define KIND(f) offsetof(struct gg_config, f)
+static const struct enum_case enum_cases[] = {
+	{ "on_db_error", "dunno", KIND(on_db_error_kind), GG_ON_DB_ERROR_DUNNO },
+	{ "on_db_error", "defer", KIND(on_db_error_kind), GG_ON_DB_ERROR_DEFER },
+	{ "syslog_facility", "mail", KIND(syslog_facility_kind), GG_SYSLOG_MAIL },
+	{ "syslog_facility", "daemon", KIND(syslog_facility_kind), GG_SYSLOG_DAEMON },
+	{ "syslog_facility", "local0", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL0 },
+	{ "syslog_facility", "local1", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL1 },
+	{ "syslog_facility", "local2", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL2 },
+	{ "syslog_facility", "local3", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL3 },
+	{ "syslog_facility", "local4", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL4 },
+	{ "syslog_facility", "local5", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL5 },
+	{ "syslog_facility", "local6", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL6 },
+	{ "syslog_facility", "local7", KIND(syslog_facility_kind), GG_SYSLOG_LOCAL7 },
+};
+
+static void test_enum(void **state)
+{
+	const struct enum_case *c = *state;
+	struct gg_config *cfg = gg_config_new();
+	char err[512] = "";
+
+	assert_non_null(cfg);
+	/* Start from another choice, so a field that is never set fails. */
+	*(int *)((char *)cfg + c->field) = -1;
+	if (gg_config_set(cfg, c->name, c->value, "-o", err, sizeof(err)) != GG_OK)
+		fail_msg("%s = %s: %s", c->name, c->value, err);
+	assert_int_equal(*(int *)((char *)cfg + c->field), c->kind);
 	gg_config_free(cfg);
 }
 
@@ -706,6 +759,9 @@ int main(void)
 	tu_add(&s, test_override_after_file, NULL, "override: -o wins over the file; errors say -o");
 	tu_add(&s, test_override_ttl_cross_check, NULL,
 	       "override: the TTL cross-check names the min's line, or -o");
+	for (i = 0; i < GG_ARRAY_LEN(enum_cases); i++)
+		tu_add(&s, test_enum, &enum_cases[i], "enum: %s = %s", enum_cases[i].name,
+		       enum_cases[i].value);
 	tu_add(&s, test_set_where, NULL, "set: errors carry the caller's location; failures change nothing");
 	tu_add(&s, test_print_only_changed, NULL, "print: only_changed lists non-default values");
 	tu_add(&s, test_print_all_round_trip, NULL, "print: everything, and it loads back identically");

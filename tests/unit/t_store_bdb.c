@@ -12,6 +12,7 @@
 #include "store/record.h"
 #include "store/store.h"
 #include "store/store_bdb.h"
+#include "store/store_spec.h"
 #include "engine/triplet.h"
 #include "lib/util.h"
 
@@ -555,10 +556,83 @@ static void test_expire_budget_one(void **state)
 	assert_int_equal(count(s), 2);
 }
 
+/* The database setting: one parser for every program */
+
+struct spec_case {
+	const char *spec;
+	enum gg_store_kind kind;
+	const char *dir;	/* bdb, and what gg_store_bdb_dir() says (NULL: not bdb) */
+	int is_unix;
+	const char *host;
+	int port;
+	const char *path;
+	long db;
+	const char *where;
+};
+
+static const struct spec_case spec_cases[] = {
+	{ "bdb:/var/lib/greygate", GG_STORE_BDB, "/var/lib/greygate", 0, "", 0, "", 0, "" },
+	{ "bdb:/", GG_STORE_BDB, "/", 0, "", 0, "", 0, "" },
+	{ "redis:127.0.0.1:6379", GG_STORE_REDIS, NULL, 0, "127.0.0.1", 6379, "", 0, "127.0.0.1:6379" },
+	{ "redis:mx-db.example:6380/2", GG_STORE_REDIS, NULL, 0, "mx-db.example", 6380, "", 2,
+	  "mx-db.example:6380" },
+	{ "redis:[::1]:6379/15", GG_STORE_REDIS, NULL, 0, "::1", 6379, "", 15, "[::1]:6379" },
+	{ "redis:unix:/run/redis/redis.sock", GG_STORE_REDIS, NULL, 1, "", 0, "/run/redis/redis.sock", 0,
+	  "/run/redis/redis.sock" },
+	{ "redis:unix:/run/redis/redis.sock/3", GG_STORE_REDIS, NULL, 1, "", 0, "/run/redis/redis.sock",
+	  3, "/run/redis/redis.sock" },
+};
+
+static void test_spec_parse(void **state)
+{
+	const struct spec_case *c = *state;
+	struct gg_store_spec sp;
+	char err[512] = "";
+	const char *dir = gg_store_bdb_dir(c->spec);
+
+	if (gg_store_spec_parse(c->spec, &sp, err, sizeof(err)) != GG_OK)
+		fail_msg("%s: %s", c->spec, err);
+	assert_int_equal(sp.kind, c->kind);
+	if (c->kind == GG_STORE_BDB) {
+		assert_string_equal(sp.dir, c->dir);
+		assert_non_null(dir);
+		assert_string_equal(dir, c->dir);
+		return;
+	}
+	assert_null(dir);
+	assert_int_equal(sp.is_unix, c->is_unix);
+	assert_string_equal(sp.host, c->host);
+	assert_int_equal(sp.port, c->port);
+	assert_string_equal(sp.path, c->path);
+	assert_int_equal(sp.db, c->db);
+	assert_string_equal(sp.where, c->where);
+}
+
+static void test_spec_bad(void **state)
+{
+	static const char *bad[] = { "bdb:relative/dir", "bdb:", "mysql:x", "", "redis:", "redis:h" };
+	struct gg_store_spec sp;
+	char err[512];
+
+	(void)state;
+	for (size_t i = 0; i < GG_ARRAY_LEN(bad); i++) {
+		err[0] = '\0';
+		if (gg_store_spec_parse(bad[i], &sp, err, sizeof(err)) != GG_EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+		tu_assert_contains(err, "database = ");
+		assert_int_equal(gg_store_check_spec(bad[i], err, sizeof(err)), GG_EINVAL);
+		/* No directory to hand to the daemon's user for a spec that does not parse. */
+		assert_null(gg_store_bdb_dir(bad[i]));
+	}
+}
+
 int main(void)
 {
 	struct tu_suite s = { 0 };
 
+	for (size_t i = 0; i < GG_ARRAY_LEN(spec_cases); i++)
+		tu_add(&s, test_spec_parse, &spec_cases[i], "spec: %s", spec_cases[i].spec);
+	tu_add(&s, test_spec_bad, NULL, "spec: bad specs are refused and have no bdb directory");
 #define T(fn, label) tu_add_fixture(&s, fn, fx_setup, fx_teardown, NULL, "%s", label)
 	T(test_open_specs, "open: bdb:/dir specs, bad specs and a file in the way");
 	T(test_put_get_del, "put, get and del in transactions");
