@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dns/cache.h"
+#include "lib/clock.h"
 
 struct centry;
 
@@ -45,15 +45,6 @@ struct gg_dnscache {
 	struct centry *lru_head, *lru_tail;	/* most recently used first */
 	struct gg_dnscache_stats stats;
 };
-
-/* now_ms - monotonic milliseconds */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* key_hash - FNV-1a over the type and the (lower-case) name */
 static uint32_t key_hash(const char *name, int type)
@@ -126,7 +117,7 @@ static void wait_unlink(struct gg_dnscache_wait *w)
 
 uint64_t gg_dnscache_now_ms(void)
 {
-	return now_ms();
+	return gg_clock_ms();
 }
 
 /* clamp_ttl - TTL within [min_ttl, max_ttl] */
@@ -144,7 +135,7 @@ uint64_t gg_dnscache_expiry(const struct gg_dnscache *c, const struct gg_dns_res
 {
 	if ((res->st != GG_OK && res->st != GG_NOTFOUND) || res->cancelled)
 		return 0;
-	return now_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
+	return gg_clock_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
 }
 
 /* answer_cb - the resolver answered an entry's query: cache it, tell waiters */
@@ -163,7 +154,7 @@ static void answer_cb(const struct gg_dns_result *res, void *arg)
 		w->head = &list;
 	if ((res->st == GG_OK || res->st == GG_NOTFOUND) && !res->cancelled) {
 		e->res = gg_dns_result_ref(res);
-		e->expires_ms = now_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
+		e->expires_ms = gg_clock_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
 		lru_push(c, e);
 		c->stats.entries++;
 		while (c->stats.entries > c->max_entries && c->lru_tail != NULL) {
@@ -237,7 +228,7 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 	for (pp = &c->buckets[h & (c->nbuckets - 1)]; (e = *pp) != NULL; pp = &e->hnext)
 		if (e->hash == h && e->type == type && strcmp(e->name, key) == 0)
 			break;
-	if (e != NULL && !e->in_flight && now_ms() >= e->expires_ms) {
+	if (e != NULL && !e->in_flight && gg_clock_ms() >= e->expires_ms) {
 		c->stats.expired++;
 		entry_drop(c, e);
 		e = NULL;
