@@ -1,8 +1,8 @@
 /*
  * track.c - deferral decisions and retry records (see track.h)
  *
- * Triplets and flows live in two chained hash tables keyed by their
- * case-folded strings.  Flows are also kept in arrival order, which the
+ * Triplets and flows live in two lib/htable tables (NBUCKETS buckets
+ * each) keyed by their case-folded strings.  Flows are also kept in arrival order, which the
  * summary sorts by sender.  All strings that came from a client are
  * sanitised before they reach a terminal, and JSON-escaped in the log.
  */
@@ -12,8 +12,9 @@
 #include <string.h>
 
 #include "greyprobe/dur.h"
-#include "lib/json.h"
 #include "greyprobe/track.h"
+#include "lib/htable.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 #define NBUCKETS 4096
@@ -21,7 +22,7 @@
 #define SAN_MAX 208		/* a sanitised address for the terminal */
 
 struct triplet {
-	struct triplet *next;
+	struct gg_hlink link;
 	double first;
 	unsigned long attempts;
 	int passed;
@@ -37,7 +38,7 @@ struct ftime {
 };
 
 struct flow {
-	struct flow *next;		/* hash chain */
+	struct gg_hlink link;		/* in the flow table */
 	char *from, *rcpt;		/* as first seen */
 	double first, last;
 	unsigned long attempts, deferred, accepted, rejected, messages;
@@ -55,23 +56,16 @@ struct gg_track {
 	char reply[GG_TRACK_REPLY_MAX];
 	FILE *log;
 	time_t t0_wall;
-	struct triplet *tb[NBUCKETS];
-	struct flow *fb[NBUCKETS];
+	struct gg_htable triplets, flowtab;
 	struct flow **flows;		/* arrival order */
 	size_t nflows, capflows, ntriplets;
 	unsigned long connections, busy, rcpts, untracked, messages;
 };
 
-/* hash - FNV-1a */
-static size_t hash(const char *s)
+/* hash - FNV-1a of a key */
+static uint32_t hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h % NBUCKETS;
+	return gg_fnv1a_str(GG_FNV1A_INIT, s);
 }
 
 /* make_key - "a\nb[\nc]" lower-cased, malloc'd */
@@ -116,6 +110,11 @@ enum gg_status gg_track_new(const struct gg_track_params *p, FILE *log, time_t t
 		return GG_EINVAL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return GG_ENOMEM;
+	if (gg_htable_init(&t->triplets, NBUCKETS) != GG_OK ||
+	    gg_htable_init(&t->flowtab, NBUCKETS) != GG_OK) {
+		gg_track_free(t);
+		return GG_ENOMEM;
+	}
 	t->p = *p;
 	gg_strcpy(t->reply, sizeof(t->reply), p->reply != NULL ? p->reply :
 		  "451 4.7.1 Greylisted by greyprobe, please try again later");
@@ -129,17 +128,16 @@ enum gg_status gg_track_new(const struct gg_track_params *p, FILE *log, time_t t
 /* gg_track_free - everything */
 void gg_track_free(struct gg_track *t)
 {
+	struct gg_hlink *l;
 	size_t i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < NBUCKETS; i++) {
-		struct triplet *x, *nx;
-		for (x = t->tb[i]; x != NULL; x = nx) {
-			nx = x->next;
-			free(x);
-		}
-	}
+	while ((l = gg_htable_pop(&t->triplets)) != NULL)
+		free(gg_htable_entry(l, struct triplet, link));
+	gg_htable_fini(&t->triplets);
+	/* Flows are freed through the arrival array, which holds them all. */
+	gg_htable_fini(&t->flowtab);
 	for (i = 0; i < t->nflows; i++) {
 		free(t->flows[i]->from);
 		free(t->flows[i]->rcpt);
@@ -193,22 +191,25 @@ static struct triplet *find_triplet(struct gg_track *t, const char *client, cons
 				    const char *rcpt, double now)
 {
 	char *key = make_key(client, from, rcpt);
-	struct triplet *x;
-	size_t h, n;
+	struct triplet *x = NULL;
+	struct gg_hlink *l;
+	uint32_t h;
+	size_t n;
 
 	if (key == NULL)
 		return NULL;
 	h = hash(key);
-	for (x = t->tb[h]; x != NULL; x = x->next)
-		if (strcmp(x->key, key) == 0)
+	for (l = gg_htable_first(&t->triplets, h); l != NULL; l = gg_htable_next(l))
+		if (strcmp((x = gg_htable_entry(l, struct triplet, link))->key, key) == 0)
 			break;
+	if (l == NULL)
+		x = NULL;
 	if (x == NULL && t->ntriplets < GG_TRACK_MAX_TRIPLETS) {
 		n = strlen(key) + 1;
 		if ((x = calloc(1, sizeof(*x) + n)) != NULL) {
 			memcpy(x->key, key, n);
 			x->first = now;
-			x->next = t->tb[h];
-			t->tb[h] = x;
+			gg_htable_insert(&t->triplets, &x->link, h);
 			t->ntriplets++;
 		}
 	}
@@ -220,15 +221,19 @@ static struct triplet *find_triplet(struct gg_track *t, const char *client, cons
 static struct flow *find_flow(struct gg_track *t, const char *from, const char *rcpt, double now)
 {
 	char *key = make_key(from, rcpt, NULL);
-	struct flow *f;
-	size_t h, n;
+	struct flow *f = NULL;
+	struct gg_hlink *l;
+	uint32_t h;
+	size_t n;
 
 	if (key == NULL)
 		return NULL;
 	h = hash(key);
-	for (f = t->fb[h]; f != NULL; f = f->next)
-		if (strcmp(f->key, key) == 0)
+	for (l = gg_htable_first(&t->flowtab, h); l != NULL; l = gg_htable_next(l))
+		if (strcmp((f = gg_htable_entry(l, struct flow, link))->key, key) == 0)
 			break;
+	if (l == NULL)
+		f = NULL;
 	if (f == NULL && t->nflows < GG_TRACK_MAX_FLOWS) {
 		n = strlen(key) + 1;
 		if (t->nflows == t->capflows) {
@@ -252,8 +257,7 @@ static struct flow *find_flow(struct gg_track *t, const char *from, const char *
 				f = NULL;
 			} else {
 				f->first = now;
-				f->next = t->fb[h];
-				t->fb[h] = f;
+				gg_htable_insert(&t->flowtab, &f->link, h);
 				t->flows[t->nflows++] = f;
 			}
 		}
