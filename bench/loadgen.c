@@ -351,10 +351,13 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
 /* Parse HOST:PORT or [V6]:PORT (numeric only) into lg->addr. */
 static void parse_target(struct lg *lg, const char *arg)
 {
-    char err[160];
+    struct gg_hostport hp;
+    enum gg_hostport_fault why;
 
-    if (hostport_parse(arg, 0, &lg->addr, &lg->addrlen, err, sizeof(err)) != 0)
-        fatal("-s %s: %s", arg, err);
+    if (gg_hostport_parse(arg, GG_HOSTPORT_PORT0, 0, &hp, &why) != GG_OK)
+        fatal("-s %s: %s", arg, gg_hostport_fault_str(why, GG_HOSTPORT_PORT0));
+    lg->addr = hp.ss;
+    lg->addrlen = hp.sslen;
 }
 
 /* Fill the whitelisted-client pool with random addresses inside lg->cidr. */
