@@ -47,15 +47,12 @@ static char *strings(struct entry *e)
 struct gg_checkcache *gg_checkcache_new(size_t max)
 {
 	struct gg_checkcache *c = calloc(1, sizeof(*c));
-	size_t buckets = 16;
 
 	if (c == NULL || max == 0)
 		return c;
-	while (buckets < 2 * max)
-		buckets *= 2;
 	c->max = max;
 	if ((c->slots = calloc(max, sizeof(*c->slots))) == NULL ||
-	    gg_htable_init(&c->table, buckets) != GG_OK) {
+	    gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
 		gg_checkcache_free(c);
 		return NULL;
 	}

@@ -7,6 +7,7 @@
  * sanitised before they reach a terminal, and JSON-escaped in the log.
  */
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,22 @@ static void log_end(struct gg_track *t)
 	fflush(t->log);
 }
 
+/* KEYOFF - where a member's key lies, counted from its table link */
+#define KEYOFF(type) (offsetof(type, key) - offsetof(type, link))
+
+/* lookup - the link whose member's key (keyoff bytes past it) is key; *h its hash */
+static struct gg_hlink *lookup(const struct gg_htable *tab, size_t keyoff, const char *key,
+			       uint32_t *h)
+{
+	struct gg_hlink *l;
+
+	*h = hash(key);
+	for (l = gg_htable_first(tab, *h); l != NULL; l = gg_htable_next(l))
+		if (strcmp((const char *)l + keyoff, key) == 0)
+			return l;
+	return NULL;
+}
+
 /* find_triplet - look up or create; NULL when full or out of memory */
 static struct triplet *find_triplet(struct gg_track *t, const char *client, const char *from,
 				    const char *rcpt, double now)
@@ -198,13 +215,9 @@ static struct triplet *find_triplet(struct gg_track *t, const char *client, cons
 
 	if (key == NULL)
 		return NULL;
-	h = hash(key);
-	for (l = gg_htable_first(&t->triplets, h); l != NULL; l = gg_htable_next(l))
-		if (strcmp((x = gg_htable_entry(l, struct triplet, link))->key, key) == 0)
-			break;
-	if (l == NULL)
-		x = NULL;
-	if (x == NULL && t->ntriplets < GG_TRACK_MAX_TRIPLETS) {
+	if ((l = lookup(&t->triplets, KEYOFF(struct triplet), key, &h)) != NULL)
+		x = gg_htable_entry(l, struct triplet, link);
+	else if (t->ntriplets < GG_TRACK_MAX_TRIPLETS) {
 		n = strlen(key) + 1;
 		if ((x = calloc(1, sizeof(*x) + n)) != NULL) {
 			memcpy(x->key, key, n);
@@ -228,13 +241,9 @@ static struct flow *find_flow(struct gg_track *t, const char *from, const char *
 
 	if (key == NULL)
 		return NULL;
-	h = hash(key);
-	for (l = gg_htable_first(&t->flowtab, h); l != NULL; l = gg_htable_next(l))
-		if (strcmp((f = gg_htable_entry(l, struct flow, link))->key, key) == 0)
-			break;
-	if (l == NULL)
-		f = NULL;
-	if (f == NULL && t->nflows < GG_TRACK_MAX_FLOWS) {
+	if ((l = lookup(&t->flowtab, KEYOFF(struct flow), key, &h)) != NULL)
+		f = gg_htable_entry(l, struct flow, link);
+	else if (t->nflows < GG_TRACK_MAX_FLOWS) {
 		n = strlen(key) + 1;
 		if (t->nflows == t->capflows) {
 			size_t cap = t->capflows ? t->capflows * 2 : 64;

@@ -47,17 +47,14 @@ static struct slot *find(struct gg_spfcache *c, const char *key, uint32_t h)
 struct gg_spfcache *gg_spfcache_new(size_t max)
 {
 	struct gg_spfcache *c = calloc(1, sizeof(*c));
-	size_t buckets = 16;
 
 	if (c == NULL)
 		return NULL;
 	c->max = max;
 	if (max == 0)
 		return c;
-	while (buckets < 2 * max)
-		buckets *= 2;
 	if ((c->slots = calloc(max, sizeof(*c->slots))) == NULL ||
-	    gg_htable_init(&c->table, buckets) != GG_OK) {
+	    gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
 		gg_spfcache_free(c);
 		return NULL;
 	}
