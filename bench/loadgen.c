@@ -65,6 +65,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/hostport.h"
 
 #define REQ_MAX 2048		/* one request never exceeds this */
@@ -170,15 +171,6 @@ static void fatal(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     exit(1);
-}
-
-/* Monotonic time in nanoseconds. */
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* splitmix64 step: the per-run random stream. */
@@ -359,10 +351,13 @@ static void build_request(struct lg *lg, struct conn *c, enum tkind kind, uint64
 /* Parse HOST:PORT or [V6]:PORT (numeric only) into lg->addr. */
 static void parse_target(struct lg *lg, const char *arg)
 {
-    char err[160];
+    struct gg_hostport hp;
+    enum gg_hostport_fault why;
 
-    if (hostport_parse(arg, 0, &lg->addr, &lg->addrlen, err, sizeof(err)) != 0)
-        fatal("-s %s: %s", arg, err);
+    if (gg_hostport_parse(arg, GG_HOSTPORT_PORT0, 0, &hp, &why) != GG_OK)
+        fatal("-s %s: %s", arg, gg_hostport_fault_str(why, GG_HOSTPORT_PORT0));
+    lg->addr = hp.ss;
+    lg->addrlen = hp.sslen;
 }
 
 /* Fill the whitelisted-client pool with random addresses inside lg->cidr. */
@@ -1076,7 +1071,7 @@ int main(int argc, char **argv)
 
     /* The salt makes this run's senders and recipients unlike any earlier run's. */
     if (getrandom(&lg->rng, sizeof(lg->rng), 0) != sizeof(lg->rng))
-        lg->rng = (uint64_t) now_ns() ^ ((uint64_t) getpid() << 32);
+        lg->rng = (uint64_t) gg_clock_ns() ^ ((uint64_t) getpid() << 32);
     {
         uint64_t s = rnd(&lg->rng);
 
@@ -1099,7 +1094,7 @@ int main(int argc, char **argv)
     if (!(lg->conns = calloc((size_t) lg->nconn, sizeof(*lg->conns))))
         fatal("out of memory");
     lg->phase = PH_WARMUP;
-    now = now_ns();
+    now = gg_clock_ns();
     lg->t_start = lg->last_progress = now;
     lg->t_end = now + lg->duration_ns;
     for (int i = 0; i < lg->nconn; i++) {
@@ -1117,17 +1112,17 @@ int main(int argc, char **argv)
         if (n < 0 && errno != EINTR)
             fatal("epoll_wait: %s", strerror(errno));
         for (int i = 0; i < n; i++) {
-            now = now_ns();
+            now = gg_clock_ns();
             conn_event(lg, evs[i].data.ptr, evs[i].events, now);
         }
-        now = now_ns();
+        now = gg_clock_ns();
         advance(lg, now);
         if (now >= next_tick) {
             tick(lg, now);
             next_tick = now + TICK_NS;
         }
     }
-    now = now_ns();
+    now = gg_clock_ns();
     cpu_snap(lg, &lg->cpu1);
     if (lg->phase != PH_DONE)
         lg->t_stop = lg->phase == PH_MEASURE ? now : lg->t_start;

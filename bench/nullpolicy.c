@@ -79,18 +79,17 @@ static void fatal(const char *fmt, ...)
 /* Open, bind and listen on HOST:PORT or [V6]:PORT (numeric only). */
 static int listen_on(const char *arg)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    char err[160];
+    struct gg_hostport hp;
+    enum gg_hostport_fault why;
     int fd, one = 1;
 
-    if (hostport_parse(arg, 1, &ss, &len, err, sizeof(err)) != 0)
-        fatal("-l %s: %s", arg, err);
-    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (gg_hostport_parse(arg, GG_HOSTPORT_PORT0, 0, &hp, &why) != GG_OK)
+        fatal("-l %s: %s", arg, gg_hostport_fault_str(why, GG_HOSTPORT_PORT0));
+    fd = socket(hp.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         fatal("socket: %s", strerror(errno));
     (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *) &ss, len) < 0)
+    if (bind(fd, (struct sockaddr *) &hp.ss, hp.sslen) < 0)
         fatal("bind %s: %s", arg, strerror(errno));
     if (listen(fd, 1024) < 0)
         fatal("listen: %s", strerror(errno));

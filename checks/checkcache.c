@@ -2,8 +2,8 @@
  * checkcache.c - recent complete check results (see checkcache.h)
  *
  * A ring of `max` slots, each holding one packed entry or nothing, used
- * round-robin so the oldest entry is replaced first, and a power-of-two
- * hash table of chains through the entries.  An entry is one allocation:
+ * round-robin so the oldest entry is replaced first, and a lib/htable
+ * (at least twice as many buckets as slots) through the entries.  An entry is one allocation:
  * the header, the reasons' weights, then the key and every string, each
  * NUL-terminated, in a fixed order.
  */
@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "checks/checkcache.h"
+#include "lib/htable.h"
 #include "lib/util.h"
 
 struct entry {
-	struct entry *next;		/* hash chain */
+	struct gg_hlink link;		/* in the table */
 	uint64_t expires_ms;
-	uint32_t hash;
 	uint32_t slot;
 	size_t keylen;
 	double total;
@@ -28,19 +28,14 @@ struct entry {
 struct gg_checkcache {
 	struct entry **slots;
 	size_t max, next;
-	struct entry **table;
-	size_t mask;
+	struct gg_htable table;
 	struct gg_checkcache_stats stats;
 };
 
 /* hash - FNV-1a over len bytes */
 static uint32_t hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	while (len-- > 0)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	return gg_fnv1a(GG_FNV1A_INIT, s, len);
 }
 
 /* strings - the first string of an entry (its key) */
@@ -52,16 +47,12 @@ static char *strings(struct entry *e)
 struct gg_checkcache *gg_checkcache_new(size_t max)
 {
 	struct gg_checkcache *c = calloc(1, sizeof(*c));
-	size_t buckets = 16;
 
 	if (c == NULL || max == 0)
 		return c;
-	while (buckets < 2 * max)
-		buckets *= 2;
 	c->max = max;
-	c->mask = buckets - 1;
 	if ((c->slots = calloc(max, sizeof(*c->slots))) == NULL ||
-	    (c->table = calloc(buckets, sizeof(*c->table))) == NULL) {
+	    gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
 		gg_checkcache_free(c);
 		return NULL;
 	}
@@ -76,7 +67,7 @@ void gg_checkcache_flush(struct gg_checkcache *c)
 		free(c->slots[i]);
 		c->slots[i] = NULL;
 	}
-	memset(c->table, 0, (c->mask + 1) * sizeof(*c->table));
+	gg_htable_clear(&c->table);
 	c->next = 0;
 	c->stats.entries = 0;
 }
@@ -85,10 +76,10 @@ void gg_checkcache_free(struct gg_checkcache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->slots != NULL && c->table != NULL)
+	if (c->slots != NULL && gg_htable_buckets(&c->table) > 0)
 		gg_checkcache_flush(c);
 	free(c->slots);
-	free(c->table);
+	gg_htable_fini(&c->table);
 	free(c);
 }
 
@@ -123,24 +114,20 @@ size_t gg_checkcache_key(char *key, const struct gg_request *req)
 /* find - the entry of a key, or NULL */
 static struct entry *find(struct gg_checkcache *c, const char *key, size_t keylen, uint32_t h)
 {
-	struct entry *e;
+	struct gg_hlink *l;
 
-	for (e = c->table[h & c->mask]; e != NULL; e = e->next)
-		if (e->hash == h && e->keylen == keylen && memcmp(strings(e), key, keylen) == 0)
+	for (l = gg_htable_first(&c->table, h); l != NULL; l = gg_htable_next(l)) {
+		struct entry *e = gg_htable_entry(l, struct entry, link);
+		if (e->keylen == keylen && memcmp(strings(e), key, keylen) == 0)
 			return e;
+	}
 	return NULL;
 }
 
 /* drop - unlink an entry from its chain and its slot, and free it */
 static void drop(struct gg_checkcache *c, struct entry *e)
 {
-	struct entry **pp = &c->table[e->hash & c->mask];
-
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == e) {
-			*pp = e->next;
-			break;
-		}
+	gg_htable_remove(&c->table, &e->link);
 	c->slots[e->slot] = NULL;
 	c->stats.entries--;
 	free(e);
@@ -220,7 +207,6 @@ void gg_checkcache_put(struct gg_checkcache *c, const char *key, size_t keylen,
 		return;		/* a cache that cannot grow just misses */
 	h = hash(key, keylen);
 	e->expires_ms = expires_ms;
-	e->hash = h;
 	e->keylen = keylen;
 	e->total = s->total;
 	e->spf_pass = s->spf_pass;
@@ -250,8 +236,7 @@ void gg_checkcache_put(struct gg_checkcache *c, const char *key, size_t keylen,
 		}
 	}
 	c->slots[e->slot] = e;
-	e->next = c->table[h & c->mask];
-	c->table[h & c->mask] = e;
+	gg_htable_insert(&c->table, &e->link, h);
 	c->stats.entries++;
 	c->stats.stores++;
 }

@@ -1,8 +1,8 @@
 /*
  * cache.c - shared DNS queries and TTL cache (see cache.h)
  *
- * Entries live in a chained hash table keyed by (type, lower-case name).
- * An entry is either in flight (a resolver query outstanding, a list of
+ * Entries live in a lib/htable keyed by (type, lower-case name).  An
+ * entry is either in flight (a resolver query outstanding, a lib/list of
  * waiters) or done (a result reference, an expiry time, a place in the LRU
  * list).  A failed or timed-out query's entry is dropped as soon as its
  * waiters have been told.
@@ -11,27 +11,25 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dns/cache.h"
-
-struct centry;
+#include "lib/clock.h"
+#include "lib/htable.h"
+#include "lib/list.h"
 
 struct gg_dnscache_wait {
-	struct gg_dnscache_wait *prev, *next;
-	struct gg_dnscache_wait **head;		/* the list this wait is on */
+	struct gg_list link;			/* on an entry's (or a local) list */
 	gg_resolver_cb cb;
 	void *arg;
 };
 
 struct centry {
-	struct centry *hnext;			/* hash chain */
-	struct centry *lprev, *lnext;		/* LRU list, done entries only */
+	struct gg_hlink hlink;			/* in the cache's table */
+	struct gg_list lru;			/* LRU list, done entries only */
 	struct gg_dnscache *c;
-	uint32_t hash;
 	int type;
 	int in_flight;
-	struct gg_dnscache_wait *waiters;
+	struct gg_list waiters;			/* newest first */
 	const struct gg_dns_result *res;
 	uint64_t expires_ms;
 	char name[GG_DNS_NAME_MAX + 1];
@@ -39,94 +37,38 @@ struct centry {
 
 struct gg_dnscache {
 	struct gg_resolver *r;
-	size_t max_entries, nbuckets;
+	size_t max_entries;
 	unsigned min_ttl, max_ttl;
-	struct centry **buckets;
-	struct centry *lru_head, *lru_tail;	/* most recently used first */
+	struct gg_htable table;
+	struct gg_list lru;			/* most recently used first */
 	struct gg_dnscache_stats stats;
 };
-
-/* now_ms - monotonic milliseconds */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* key_hash - FNV-1a over the type and the (lower-case) name */
 static uint32_t key_hash(const char *name, int type)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)type;
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h;
+	return gg_fnv1a_str(GG_FNV1A_INIT ^ (uint32_t)type, name);
 }
 
-static void lru_unlink(struct gg_dnscache *c, struct centry *e)
+/* lru_entry - the entry of an LRU link */
+static struct centry *lru_entry(struct gg_list *l)
 {
-	if (e->lprev != NULL)
-		e->lprev->lnext = e->lnext;
-	else
-		c->lru_head = e->lnext;
-	if (e->lnext != NULL)
-		e->lnext->lprev = e->lprev;
-	else
-		c->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push(struct gg_dnscache *c, struct centry *e)
-{
-	e->lprev = NULL;
-	e->lnext = c->lru_head;
-	if (c->lru_head != NULL)
-		c->lru_head->lprev = e;
-	c->lru_head = e;
-	if (c->lru_tail == NULL)
-		c->lru_tail = e;
-}
-
-/* hash_unlink - take e out of its bucket */
-static void hash_unlink(struct gg_dnscache *c, struct centry *e)
-{
-	struct centry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-
-	for (; *pp != NULL; pp = &(*pp)->hnext)
-		if (*pp == e) {
-			*pp = e->hnext;
-			break;
-		}
+	return gg_list_entry(l, struct centry, lru);
 }
 
 /* entry_drop - remove a done entry from the cache and free it */
 static void entry_drop(struct gg_dnscache *c, struct centry *e)
 {
-	hash_unlink(c, e);
-	lru_unlink(c, e);
+	gg_htable_remove(&c->table, &e->hlink);
+	gg_list_remove(&e->lru);
 	gg_dns_result_unref(e->res);
 	c->stats.entries--;
 	free(e);
 }
 
-/* wait_unlink - take w off whatever list it is on */
-static void wait_unlink(struct gg_dnscache_wait *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else if (w->head != NULL)
-		*w->head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	w->prev = w->next = NULL;
-	w->head = NULL;
-}
-
 uint64_t gg_dnscache_now_ms(void)
 {
-	return now_ms();
+	return gg_clock_ms();
 }
 
 /* clamp_ttl - TTL within [min_ttl, max_ttl] */
@@ -144,7 +86,7 @@ uint64_t gg_dnscache_expiry(const struct gg_dnscache *c, const struct gg_dns_res
 {
 	if ((res->st != GG_OK && res->st != GG_NOTFOUND) || res->cancelled)
 		return 0;
-	return now_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
+	return gg_clock_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
 }
 
 /* answer_cb - the resolver answered an entry's query: cache it, tell waiters */
@@ -152,33 +94,34 @@ static void answer_cb(const struct gg_dns_result *res, void *arg)
 {
 	struct centry *e = arg;
 	struct gg_dnscache *c = e->c;
-	struct gg_dnscache_wait *list, *w;
+	struct gg_list list, *l;
 
 	c->stats.in_flight--;
 	e->in_flight = 0;
-	/* Take the waiters first: callbacks may start or cancel other waits. */
-	list = e->waiters;
-	e->waiters = NULL;
-	for (w = list; w != NULL; w = w->next)
-		w->head = &list;
+	/*
+	 * Take the waiters first: callbacks may start or cancel other waits,
+	 * and a cancelled wait leaves this local list as it would the entry's.
+	 */
+	gg_list_init(&list);
+	gg_list_move(&list, &e->waiters);
 	if ((res->st == GG_OK || res->st == GG_NOTFOUND) && !res->cancelled) {
 		e->res = gg_dns_result_ref(res);
-		e->expires_ms = now_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
-		lru_push(c, e);
+		e->expires_ms = gg_clock_ms() + (uint64_t)clamp_ttl(c, res->ttl) * 1000;
+		gg_list_push_front(&c->lru, &e->lru);
 		c->stats.entries++;
-		while (c->stats.entries > c->max_entries && c->lru_tail != NULL) {
+		while (c->stats.entries > c->max_entries && (l = gg_list_last(&c->lru)) != NULL) {
 			c->stats.evicted++;
-			entry_drop(c, c->lru_tail);
+			entry_drop(c, lru_entry(l));
 		}
 	} else {
-		hash_unlink(c, e);
+		gg_htable_remove(&c->table, &e->hlink);
 		free(e);
 	}
 	/* e may be gone now; res stays valid until we return. */
-	while ((w = list) != NULL) {
+	while ((l = gg_list_pop(&list)) != NULL) {
+		struct gg_dnscache_wait *w = gg_list_entry(l, struct gg_dnscache_wait, link);
 		gg_resolver_cb cb = w->cb;
 		void *warg = w->arg;
-		wait_unlink(w);
 		free(w);
 		cb(res, warg);
 	}
@@ -189,21 +132,24 @@ enum gg_status gg_dnscache_new(struct gg_resolver *r, size_t max_entries, unsign
 			       unsigned max_ttl, struct gg_dnscache **out)
 {
 	struct gg_dnscache *c;
-	size_t nb = 64;
+	size_t nb = max_entries;
 
 	*out = NULL;
 	if (r == NULL || min_ttl > max_ttl)
 		return GG_EINVAL;
-	while (nb < max_entries && nb < ((size_t)1 << 24))
-		nb <<= 1;
+	/* A bucket per entry, rounded up to a power of two in [64, 2^24]. */
+	if (nb < 64)
+		nb = 64;
+	if (nb > ((size_t)1 << 24))
+		nb = (size_t)1 << 24;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return GG_ENOMEM;
-	if ((c->buckets = calloc(nb, sizeof(*c->buckets))) == NULL) {
+	if (gg_htable_init(&c->table, nb) != GG_OK) {
 		free(c);
 		return GG_ENOMEM;
 	}
+	gg_list_init(&c->lru);
 	c->r = r;
-	c->nbuckets = nb;
 	c->max_entries = max_entries;
 	c->min_ttl = min_ttl;
 	c->max_ttl = max_ttl;
@@ -218,8 +164,9 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 {
 	char key[GG_DNS_NAME_MAX + 1];
 	size_t len = strlen(name), i;
-	struct centry *e, **pp;
+	struct centry *e = NULL;
 	struct gg_dnscache_wait *w;
+	struct gg_hlink *l;
 	uint32_t h;
 	enum gg_status st;
 
@@ -234,18 +181,22 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 		key[i] = (char)tolower((unsigned char)name[i]);
 	key[len] = '\0';
 	h = key_hash(key, type);
-	for (pp = &c->buckets[h & (c->nbuckets - 1)]; (e = *pp) != NULL; pp = &e->hnext)
-		if (e->hash == h && e->type == type && strcmp(e->name, key) == 0)
+	for (l = gg_htable_first(&c->table, h); l != NULL; l = gg_htable_next(l)) {
+		e = gg_htable_entry(l, struct centry, hlink);
+		if (e->type == type && strcmp(e->name, key) == 0)
 			break;
-	if (e != NULL && !e->in_flight && now_ms() >= e->expires_ms) {
+	}
+	if (l == NULL)
+		e = NULL;
+	if (e != NULL && !e->in_flight && gg_clock_ms() >= e->expires_ms) {
 		c->stats.expired++;
 		entry_drop(c, e);
 		e = NULL;
 	}
 	if (e != NULL && !e->in_flight) {
 		c->stats.hits++;
-		lru_unlink(c, e);
-		lru_push(c, e);
+		gg_list_remove(&e->lru);
+		gg_list_push_front(&c->lru, &e->lru);
 		*hit = gg_dns_result_ref(e->res);
 		if (expires_ms != NULL)
 			*expires_ms = e->expires_ms;
@@ -255,6 +206,7 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 		return GG_ENOMEM;
 	w->cb = cb;
 	w->arg = arg;
+	gg_list_init(&w->link);
 	if (e != NULL) {
 		c->stats.joined++;
 	} else {
@@ -263,8 +215,9 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 			return GG_ENOMEM;
 		}
 		e->c = c;
-		e->hash = h;
 		e->type = type;
+		gg_list_init(&e->lru);
+		gg_list_init(&e->waiters);
 		memcpy(e->name, key, len + 1);
 		if ((st = gg_resolver_query(c->r, key, type, answer_cb, e)) != GG_OK) {
 			free(e);
@@ -272,16 +225,12 @@ enum gg_status gg_dnscache_get(struct gg_dnscache *c, const char *name, int type
 			return st;
 		}
 		e->in_flight = 1;
-		e->hnext = c->buckets[h & (c->nbuckets - 1)];
-		c->buckets[h & (c->nbuckets - 1)] = e;
+		gg_htable_insert(&c->table, &e->hlink, h);
 		c->stats.misses++;
 		c->stats.in_flight++;
 	}
-	w->head = &e->waiters;
-	w->next = e->waiters;
-	if (e->waiters != NULL)
-		e->waiters->prev = w;
-	e->waiters = w;
+	/* Newest first: waiters are told in the reverse order of their arrival. */
+	gg_list_push_front(&e->waiters, &w->link);
 	if (wait != NULL)
 		*wait = w;
 	return GG_OK;
@@ -292,36 +241,37 @@ void gg_dnscache_cancel(struct gg_dnscache_wait *wait)
 {
 	if (wait == NULL)
 		return;
-	wait_unlink(wait);
+	gg_list_remove(&wait->link);
 	free(wait);
 }
 
 /* gg_dnscache_flush - forget every answer */
 void gg_dnscache_flush(struct gg_dnscache *c)
 {
-	while (c->lru_head != NULL)
-		entry_drop(c, c->lru_head);
+	struct gg_list *l;
+
+	while ((l = gg_list_first(&c->lru)) != NULL)
+		entry_drop(c, lru_entry(l));
 }
 
 /* gg_dnscache_free - withdraw queries, drop waiters and answers */
 void gg_dnscache_free(struct gg_dnscache *c)
 {
-	size_t i;
+	struct gg_hlink *l;
+	struct gg_list *w;
 
 	if (c == NULL)
 		return;
 	gg_dnscache_flush(c);
-	for (i = 0; i < c->nbuckets; i++) {
-		struct centry *e;
-		while ((e = c->buckets[i]) != NULL) {
-			c->buckets[i] = e->hnext;
-			gg_resolver_cancel(c->r, answer_cb, e);
-			while (e->waiters != NULL)
-				gg_dnscache_cancel(e->waiters);
-			free(e);
-		}
+	/* What is left is in flight. */
+	while ((l = gg_htable_pop(&c->table)) != NULL) {
+		struct centry *e = gg_htable_entry(l, struct centry, hlink);
+		gg_resolver_cancel(c->r, answer_cb, e);
+		while ((w = gg_list_first(&e->waiters)) != NULL)
+			gg_dnscache_cancel(gg_list_entry(w, struct gg_dnscache_wait, link));
+		free(e);
 	}
-	free(c->buckets);
+	gg_htable_fini(&c->table);
 	free(c);
 }
 

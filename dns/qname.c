@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "dns/qname.h"
+#include "lib/hostname.h"
 
 /* gg_qname_addr - reversed octets or nibbles, then the zone */
 enum gg_status gg_qname_addr(const struct gg_addr *a, const char *zone, char *buf, size_t size)
@@ -43,38 +44,22 @@ enum gg_status gg_qname_addr(const struct gg_addr *a, const char *zone, char *bu
 	return GG_OK;
 }
 
-/* gg_qname_valid_host - LDH (plus '_') labels of 1-63 bytes */
+/* gg_qname_valid_host - lib/hostname's check, after one trailing dot is dropped */
 int gg_qname_valid_host(const char *name, int need_dot)
 {
-	size_t len = strlen(name), label = 0, labels = 0, i;
-	int tld_alpha = 0;
+	size_t len = strlen(name);
 
+	/*
+	 * A trailing dot is dropped and does not count towards the length;
+	 * what is left may end with one more (GG_HOSTNAME_DOT), as it always
+	 * could here: "a.b.." passes, "a.b..." does not.
+	 */
 	if (len > 0 && name[len - 1] == '.')
 		len--;
-	if (len == 0 || len > GG_QNAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return 0;
-		if (label == 0) {
-			labels++;
-			tld_alpha = 0;
-		}
-		if (!isdigit(c))
-			tld_alpha = 1;
-		if (++label > 63)
-			return 0;
-	}
-	if (need_dot && (labels < 2 || !tld_alpha))
-		return 0;
-	return 1;
+	return gg_hostname_check(name, len, GG_QNAME_MAX,
+				 GG_HOSTNAME_DOT |
+				 (need_dot ? GG_HOSTNAME_MULTI | GG_HOSTNAME_ALPHA_TLD : 0),
+				 NULL) == GG_OK;
 }
 
 /* gg_qname_domain - normalised domain, then the zone */

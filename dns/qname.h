@@ -8,8 +8,8 @@
  * domain to an RHSBL zone ("spammer.example.rhs.test").  Results are lower
  * case, without trailing dot, and never longer than 253 bytes: a name that
  * would be is GG_ETOOBIG, a domain that is not a syntactically valid host
- * name (letters, digits, '-', '_', labels 1-63 bytes) is GG_EINVAL.
- * No allocation, no state.
+ * name (letters, digits, '-', '_', labels 1-63 bytes: lib/hostname.h) is
+ * GG_EINVAL.  No allocation, no state.
  */
 #ifndef GG_QNAME_H
 #define GG_QNAME_H

@@ -1,19 +1,21 @@
 /*
  * track.c - deferral decisions and retry records (see track.h)
  *
- * Triplets and flows live in two chained hash tables keyed by their
- * case-folded strings.  Flows are also kept in arrival order, which the
+ * Triplets and flows live in two lib/htable tables (NBUCKETS buckets
+ * each) keyed by their case-folded strings.  Flows are also kept in arrival order, which the
  * summary sorts by sender.  All strings that came from a client are
  * sanitised before they reach a terminal, and JSON-escaped in the log.
  */
 #include <fnmatch.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "greyprobe/dur.h"
-#include "lib/json.h"
 #include "greyprobe/track.h"
+#include "lib/htable.h"
+#include "lib/json.h"
 #include "lib/util.h"
 
 #define NBUCKETS 4096
@@ -21,7 +23,7 @@
 #define SAN_MAX 208		/* a sanitised address for the terminal */
 
 struct triplet {
-	struct triplet *next;
+	struct gg_hlink link;
 	double first;
 	unsigned long attempts;
 	int passed;
@@ -37,7 +39,7 @@ struct ftime {
 };
 
 struct flow {
-	struct flow *next;		/* hash chain */
+	struct gg_hlink link;		/* in the flow table */
 	char *from, *rcpt;		/* as first seen */
 	double first, last;
 	unsigned long attempts, deferred, accepted, rejected, messages;
@@ -55,23 +57,16 @@ struct gg_track {
 	char reply[GG_TRACK_REPLY_MAX];
 	FILE *log;
 	time_t t0_wall;
-	struct triplet *tb[NBUCKETS];
-	struct flow *fb[NBUCKETS];
+	struct gg_htable triplets, flowtab;
 	struct flow **flows;		/* arrival order */
 	size_t nflows, capflows, ntriplets;
 	unsigned long connections, busy, rcpts, untracked, messages;
 };
 
-/* hash - FNV-1a */
-static size_t hash(const char *s)
+/* hash - FNV-1a of a key */
+static uint32_t hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 16777619u;
-	}
-	return h % NBUCKETS;
+	return gg_fnv1a_str(GG_FNV1A_INIT, s);
 }
 
 /* make_key - "a\nb[\nc]" lower-cased, malloc'd */
@@ -116,6 +111,11 @@ enum gg_status gg_track_new(const struct gg_track_params *p, FILE *log, time_t t
 		return GG_EINVAL;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return GG_ENOMEM;
+	if (gg_htable_init(&t->triplets, NBUCKETS) != GG_OK ||
+	    gg_htable_init(&t->flowtab, NBUCKETS) != GG_OK) {
+		gg_track_free(t);
+		return GG_ENOMEM;
+	}
 	t->p = *p;
 	gg_strcpy(t->reply, sizeof(t->reply), p->reply != NULL ? p->reply :
 		  "451 4.7.1 Greylisted by greyprobe, please try again later");
@@ -129,17 +129,16 @@ enum gg_status gg_track_new(const struct gg_track_params *p, FILE *log, time_t t
 /* gg_track_free - everything */
 void gg_track_free(struct gg_track *t)
 {
+	struct gg_hlink *l;
 	size_t i;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < NBUCKETS; i++) {
-		struct triplet *x, *nx;
-		for (x = t->tb[i]; x != NULL; x = nx) {
-			nx = x->next;
-			free(x);
-		}
-	}
+	while ((l = gg_htable_pop(&t->triplets)) != NULL)
+		free(gg_htable_entry(l, struct triplet, link));
+	gg_htable_fini(&t->triplets);
+	/* Flows are freed through the arrival array, which holds them all. */
+	gg_htable_fini(&t->flowtab);
 	for (i = 0; i < t->nflows; i++) {
 		free(t->flows[i]->from);
 		free(t->flows[i]->rcpt);
@@ -188,27 +187,42 @@ static void log_end(struct gg_track *t)
 	fflush(t->log);
 }
 
+/* KEYOFF - where a member's key lies, counted from its table link */
+#define KEYOFF(type) (offsetof(type, key) - offsetof(type, link))
+
+/* lookup - the link whose member's key (keyoff bytes past it) is key; *h its hash */
+static struct gg_hlink *lookup(const struct gg_htable *tab, size_t keyoff, const char *key,
+			       uint32_t *h)
+{
+	struct gg_hlink *l;
+
+	*h = hash(key);
+	for (l = gg_htable_first(tab, *h); l != NULL; l = gg_htable_next(l))
+		if (strcmp((const char *)l + keyoff, key) == 0)
+			return l;
+	return NULL;
+}
+
 /* find_triplet - look up or create; NULL when full or out of memory */
 static struct triplet *find_triplet(struct gg_track *t, const char *client, const char *from,
 				    const char *rcpt, double now)
 {
 	char *key = make_key(client, from, rcpt);
-	struct triplet *x;
-	size_t h, n;
+	struct triplet *x = NULL;
+	struct gg_hlink *l;
+	uint32_t h;
+	size_t n;
 
 	if (key == NULL)
 		return NULL;
-	h = hash(key);
-	for (x = t->tb[h]; x != NULL; x = x->next)
-		if (strcmp(x->key, key) == 0)
-			break;
-	if (x == NULL && t->ntriplets < GG_TRACK_MAX_TRIPLETS) {
+	if ((l = lookup(&t->triplets, KEYOFF(struct triplet), key, &h)) != NULL)
+		x = gg_htable_entry(l, struct triplet, link);
+	else if (t->ntriplets < GG_TRACK_MAX_TRIPLETS) {
 		n = strlen(key) + 1;
 		if ((x = calloc(1, sizeof(*x) + n)) != NULL) {
 			memcpy(x->key, key, n);
 			x->first = now;
-			x->next = t->tb[h];
-			t->tb[h] = x;
+			gg_htable_insert(&t->triplets, &x->link, h);
 			t->ntriplets++;
 		}
 	}
@@ -220,16 +234,16 @@ static struct triplet *find_triplet(struct gg_track *t, const char *client, cons
 static struct flow *find_flow(struct gg_track *t, const char *from, const char *rcpt, double now)
 {
 	char *key = make_key(from, rcpt, NULL);
-	struct flow *f;
-	size_t h, n;
+	struct flow *f = NULL;
+	struct gg_hlink *l;
+	uint32_t h;
+	size_t n;
 
 	if (key == NULL)
 		return NULL;
-	h = hash(key);
-	for (f = t->fb[h]; f != NULL; f = f->next)
-		if (strcmp(f->key, key) == 0)
-			break;
-	if (f == NULL && t->nflows < GG_TRACK_MAX_FLOWS) {
+	if ((l = lookup(&t->flowtab, KEYOFF(struct flow), key, &h)) != NULL)
+		f = gg_htable_entry(l, struct flow, link);
+	else if (t->nflows < GG_TRACK_MAX_FLOWS) {
 		n = strlen(key) + 1;
 		if (t->nflows == t->capflows) {
 			size_t cap = t->capflows ? t->capflows * 2 : 64;
@@ -252,8 +266,7 @@ static struct flow *find_flow(struct gg_track *t, const char *from, const char *
 				f = NULL;
 			} else {
 				f->first = now;
-				f->next = t->fb[h];
-				t->fb[h] = f;
+				gg_htable_insert(&t->flowtab, &f->link, h);
 				t->flows[t->nflows++] = f;
 			}
 		}

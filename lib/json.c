@@ -1,10 +1,34 @@
 /*
  * json.c - JSON string and number output (see json.h)
+ *
+ * One escaper walks the string and hands its output in pieces to a sink:
+ * a stdio stream or a bounded buffer, so both writers give the same bytes.
  */
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "lib/json.h"
+
+struct sink {
+	FILE *fp;			/* a stream, or NULL for the buffer */
+	char *buf;
+	size_t size, len;		/* len counts what did not fit too */
+};
+
+/* put - append n bytes to the sink */
+static void put(struct sink *k, const char *p, size_t n)
+{
+	if (k->fp != NULL) {
+		fwrite(p, 1, n, k->fp);
+		return;
+	}
+	if (k->len < k->size) {
+		size_t room = k->size - k->len;
+		memcpy(k->buf + k->len, p, n < room ? n : room);
+	}
+	k->len += n;
+}
 
 /* utf8_len - length of the valid UTF-8 sequence at s, or 0 */
 static size_t utf8_len(const unsigned char *s)
@@ -35,40 +59,61 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* gg_json_str - escaped string literal */
-void gg_json_str(FILE *fp, const char *s)
+/* escape - the literal of s into k */
+static void escape(struct sink *k, const char *s)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 
 	if (s == NULL) {
-		fputs("null", fp);
+		put(k, "null", 4);
 		return;
 	}
-	putc('"', fp);
+	put(k, "\"", 1);
 	while (*p != '\0') {
 		size_t n;
 		switch (*p) {
-		case '"':  fputs("\\\"", fp); p++; continue;
-		case '\\': fputs("\\\\", fp); p++; continue;
-		case '\n': fputs("\\n", fp); p++; continue;
-		case '\r': fputs("\\r", fp); p++; continue;
-		case '\t': fputs("\\t", fp); p++; continue;
+		case '"':  put(k, "\\\"", 2); p++; continue;
+		case '\\': put(k, "\\\\", 2); p++; continue;
+		case '\n': put(k, "\\n", 2); p++; continue;
+		case '\r': put(k, "\\r", 2); p++; continue;
+		case '\t': put(k, "\\t", 2); p++; continue;
 		default: break;
 		}
 		if (*p < 0x20 || *p == 0x7f) {
-			fprintf(fp, "\\u%04x", *p);
+			char u[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 0xf] };
+			put(k, u, sizeof(u));
 			p++;
 			continue;
 		}
 		if ((n = utf8_len(p)) == 0) {
-			fputs("\\ufffd", fp);
+			put(k, "\\ufffd", 6);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, n, fp);
+		put(k, (const char *)p, n);
 		p += n;
 	}
-	putc('"', fp);
+	put(k, "\"", 1);
+}
+
+/* gg_json_str - escaped string literal on a stream */
+void gg_json_str(FILE *fp, const char *s)
+{
+	struct sink k = { .fp = fp };
+
+	escape(&k, s);
+}
+
+/* gg_json_escape - escaped string literal into a buffer */
+size_t gg_json_escape(char *buf, size_t size, const char *s)
+{
+	struct sink k = { .buf = buf, .size = size };
+
+	escape(&k, s);
+	if (size > 0)
+		buf[k.len < size ? k.len : size - 1] = '\0';
+	return k.len;
 }
 
 /* gg_json_num - seconds with millisecond precision */

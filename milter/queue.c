@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "lib/clock.h"
 #include "milter/milter.h"
 
 /* mlt_queue_init - empty queue, its eventfd, the first deadline */
@@ -162,13 +163,7 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 		job_free(j);
 		return MLT_FULL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += q->wait_ms / 1000;
-	deadline.tv_nsec += (q->wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	gg_clock_deadline(&deadline, q->wait_ms);
 	j->prev = q->tail;
 	if (q->tail)
 		q->tail->next = j;

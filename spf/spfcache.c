@@ -1,50 +1,60 @@
 /*
  * spfcache.c - recent SPF results (see spfcache.h)
  *
- * A fixed array of entries used round-robin (so the oldest is replaced
- * first) and a power-of-two hash table of chains into it.
+ * A fixed array of slots used round-robin (so the oldest is replaced
+ * first) and a lib/htable (at least twice as many buckets as slots) of
+ * the slots in use.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "spf/spfcache.h"
+#include "lib/htable.h"
 #include "lib/util.h"
 
-struct gg_spfcache {
-	struct gg_spfcache_entry *slots;
-	size_t max, next;
-	struct gg_spfcache_entry **table;
-	size_t mask;
+struct slot {
+	struct gg_hlink link;		/* in the table while used */
+	int used;
+	struct gg_spfcache_entry e;
 };
 
-/* hash - FNV-1a */
-static size_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
+struct gg_spfcache {
+	struct slot *slots;
+	size_t max, next;
+	struct gg_htable table;
+};
 
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
+/* hash - FNV-1a of a key */
+static uint32_t hash(const char *s)
+{
+	return gg_fnv1a_str(GG_FNV1A_INIT, s);
+}
+
+/* find - the used slot of a key, or NULL */
+static struct slot *find(struct gg_spfcache *c, const char *key, uint32_t h)
+{
+	struct gg_hlink *l;
+
+	for (l = gg_htable_first(&c->table, h); l != NULL; l = gg_htable_next(l)) {
+		struct slot *x = gg_htable_entry(l, struct slot, link);
+		if (strcmp(x->e.key, key) == 0)
+			return x;
 	}
-	return (size_t)h;
+	return NULL;
 }
 
 struct gg_spfcache *gg_spfcache_new(size_t max)
 {
 	struct gg_spfcache *c = calloc(1, sizeof(*c));
-	size_t buckets = 16;
 
 	if (c == NULL)
 		return NULL;
 	c->max = max;
 	if (max == 0)
 		return c;
-	while (buckets < 2 * max)
-		buckets *= 2;
-	c->mask = buckets - 1;
 	if ((c->slots = calloc(max, sizeof(*c->slots))) == NULL ||
-	    (c->table = calloc(buckets, sizeof(*c->table))) == NULL) {
+	    gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
 		gg_spfcache_free(c);
 		return NULL;
 	}
@@ -56,7 +66,7 @@ void gg_spfcache_free(struct gg_spfcache *c)
 	if (c == NULL)
 		return;
 	free(c->slots);
-	free(c->table);
+	gg_htable_fini(&c->table);
 	free(c);
 }
 
@@ -70,50 +80,35 @@ int gg_spfcache_key(char *key, const char *client, const char *sender, const cha
 const struct gg_spfcache_entry *gg_spfcache_get(struct gg_spfcache *c, const char *key,
 						uint64_t now)
 {
-	struct gg_spfcache_entry *e;
+	struct slot *x;
 
 	if (c == NULL || c->max == 0)
 		return NULL;
-	for (e = c->table[hash(key) & c->mask]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			return e->expires > now ? e : NULL;
-	return NULL;
-}
-
-/* unlink - take a slot out of its chain before it is reused */
-static void unlink_entry(struct gg_spfcache *c, struct gg_spfcache_entry *old)
-{
-	struct gg_spfcache_entry **pp = &c->table[hash(old->key) & c->mask];
-
-	for (; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == old) {
-			*pp = old->next;
-			return;
-		}
+	if ((x = find(c, key, hash(key))) == NULL)
+		return NULL;
+	return x->e.expires > now ? &x->e : NULL;
 }
 
 void gg_spfcache_put(struct gg_spfcache *c, const char *key, uint64_t now, int result,
 		     const char *domain, const char *text)
 {
 	struct gg_spfcache_entry *e;
-	size_t b;
+	struct slot *x;
+	uint32_t h;
 
 	if (c == NULL || c->max == 0)
 		return;
-	b = hash(key) & c->mask;
-	for (e = c->table[b]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			break;
-	if (e == NULL) {
-		e = &c->slots[c->next];
+	h = hash(key);
+	if ((x = find(c, key, h)) == NULL) {
+		x = &c->slots[c->next];
 		c->next = (c->next + 1) % c->max;
-		if (e->used)
-			unlink_entry(c, e);
-		(void)gg_strcpy(e->key, sizeof(e->key), key);
-		e->used = 1;
-		e->next = c->table[b];
-		c->table[b] = e;
+		if (x->used)
+			gg_htable_remove(&c->table, &x->link);
+		(void)gg_strcpy(x->e.key, sizeof(x->e.key), key);
+		x->used = 1;
+		gg_htable_insert(&c->table, &x->link, h);
 	}
+	e = &x->e;
 	e->expires = now + GG_SPFCACHE_TTL;
 	e->result = result;
 	(void)gg_strcpy(e->domain, sizeof(e->domain), domain ? domain : "");

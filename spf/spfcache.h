@@ -26,8 +26,6 @@ struct gg_spfcache_entry {
 	int result;			/* enum gg_spf_result */
 	char domain[256];
 	char text[200];			/* explanation or comment */
-	struct gg_spfcache_entry *next;	/* hash chain */
-	int used;
 };
 
 /* A cache of at most max entries (0: no caching, every lookup misses). */

@@ -46,7 +46,8 @@ INC="-I$SRC $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
 LIBSRC="$SRC/dns/resolver.c $SRC/dns/qname.c $SRC/dns/cache.c \
  $SRC/dnsbl/lists.c $SRC/dnsbl/dnscheck.c $SRC/dnsbl/dnscheck_probe.c \
- $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c"
+ $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c \
+ $SRC/lib/clock.c $SRC/lib/htable.c $SRC/lib/hostname.c"
 
 # shellcheck disable=SC2086
 if ! { $CC $CFLAGS $INC -o "$BUILD/t_dnsbl" "$HERE/t_dnsbl.c" $LIBSRC $LIBS &&
