@@ -760,6 +760,29 @@ static void format_value(const struct gg_config *cfg, const struct setting *s, c
 	}
 }
 
+/* gg_config_read - defaults, file, overrides, finish: what every program starts with */
+struct gg_config *gg_config_read(const char *path, const char *const *overrides, int noverrides,
+				 char *err, size_t errsize)
+{
+	struct gg_config *cfg = gg_config_new();
+
+	if (cfg == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return NULL;
+	}
+	if (gg_config_load(cfg, path, err, errsize) != GG_OK)
+		goto fail;
+	for (int i = 0; i < noverrides; i++)
+		if (gg_config_override(cfg, overrides[i], err, errsize) != GG_OK)
+			goto fail;
+	if (gg_config_finish(cfg, err, errsize) != GG_OK)
+		goto fail;
+	return cfg;
+fail:
+	gg_config_free(cfg);
+	return NULL;
+}
+
 /* gg_config_print - effective settings */
 void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed)
 {

@@ -138,6 +138,13 @@ enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *
  * with the store's parser; the snapshot is usable after this.
  */
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
+/*
+ * The configuration a program runs on: the defaults, the file, then the
+ * "name=value" overrides in order (-o), then gg_config_finish().  NULL
+ * with "file:line: ..." (or "-o: ...") in err; "out of memory" too.
+ */
+struct gg_config *gg_config_read(const char *path, const char *const *overrides, int noverrides,
+				 char *err, size_t errsize);
 /* Where a setting was given, for error messages of modules that parse it later. */
 const char *gg_config_where(const struct gg_config *cfg, const char *name);
 /* Print "name = value" lines; all of them, or only those not at their default. */

@@ -157,28 +157,41 @@ static int cmd_lookup(struct gg_engine *e, int argc, char **argv)
 	return x.have_triplet || x.have_client || !x.verdict.key[0] ? 0 : 1;
 }
 
-int main(int argc, char **argv)
-{
-	const char *path = DEFAULT_CONFIG, *overrides[64];
-	int nover = 0, opt, rc = 0;
-	struct gg_config *cfg;
-	struct gg_store *store = NULL;
-	struct gg_engine engine;
-	char err[1024];
+/* The command line: -c FILE, -o name=value..., then the command and its words. */
+struct db_args {
+	const char *path;
+	const char *overrides[64];
+	int noverrides;
+	int argc;		/* the command and what follows it */
+	char **argv;
+};
 
-	/* A Redis server that closes the connection must give an error, not kill us. */
-	signal(SIGPIPE, SIG_IGN);
+/* What a command works on: the configuration, the store, the engine over them. */
+struct db {
+	const struct gg_config *cfg;
+	struct gg_store *store;
+	struct gg_engine engine;
+	uint64_t now;
+};
+
+/* parse_args - the options into *a; -1 to go on, else the exit status */
+static int parse_args(int argc, char **argv, struct db_args *a)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->path = DEFAULT_CONFIG;
 	while ((opt = getopt(argc, argv, "+c:o:h")) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			a->path = optarg;
 			break;
 		case 'o':
-			if (nover == 64) {
+			if (a->noverrides == (int)GG_ARRAY_LEN(a->overrides)) {
 				fprintf(stderr, "%s: too many -o options\n", PROG);
 				return 64;
 			}
-			overrides[nover++] = optarg;
+			a->overrides[a->noverrides++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -192,77 +205,135 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	if ((cfg = gg_config_new()) == NULL)
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	return -1;
+}
+
+/* cmd_walk - stats and dump: one pass over every record */
+static int cmd_walk(struct db *d, int argc, char **argv)
+{
+	struct walk_state w = { .now = d->now, .delay = d->cfg->greylist_delay,
+				.max_age = d->cfg->greylist_max_age,
+				.awl = d->cfg->greylist_auto_whitelist };
+
+	w.print = argv[0][0] == 'd';
+	if (w.print && argc > 1)
+		w.want = strcmp(argv[1], "triplets") == 0 ? 't' :
+		    strcmp(argv[1], "clients") == 0 ? 'c' : -1;
+	if (w.want < 0) {
+		usage(stderr);
+		return 64;
+	}
+	if (d->store->ops->walk(d->store, on_record, &w) != GG_OK) {
+		fprintf(stderr, "%s: %s\n", PROG, gg_store_error(d->store));
 		return 2;
-	if (gg_config_load(cfg, path, err, sizeof(err)) != GG_OK)
-		goto config_error;
-	for (int i = 0; i < nover; i++)
-		if (gg_config_override(cfg, overrides[i], err, sizeof(err)) != GG_OK)
-			goto config_error;
-	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK)
-		goto config_error;
+	}
+	if (!w.print)
+		printf("triplets=%lu passed=%lu waiting=%lu clients=%lu trusted_clients=%lu "
+		       "corrupt=%lu\n", w.triplets, w.passed, w.waiting, w.clients, w.trusted,
+		       w.corrupt);
+	return 0;
+}
+
+/* cmd_expire - delete what is past greylist_max_age and what is corrupt, all of it now */
+static int cmd_expire(struct db *d, int argc, char **argv)
+{
+	struct gg_expire_stats st = { 0, 0, 0 };
+	int done = 0;
+
+	(void)argc;
+	(void)argv;
+	while (!done)
+		if (d->store->ops->expire_slice(d->store,
+						d->now - (uint64_t)d->cfg->greylist_max_age, 1000,
+						&st, &done) != GG_OK) {
+			fprintf(stderr, "%s: %s\n", PROG, gg_store_error(d->store));
+			return 2;
+		}
+	printf("examined=%lu expired=%lu corrupt_deleted=%lu\n", st.examined, st.expired,
+	       st.corrupt);
+	return 0;
+}
+
+/* cmd_delete - forget one record, in its own transaction */
+static int cmd_delete(struct db *d, int argc, char **argv)
+{
+	const char *key;
+	enum gg_status st;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 64;
+	}
+	key = argv[1];
+	if ((st = gg_store_begin(d->store)) == GG_OK &&
+	    (st = d->store->ops->del(d->store, key, strlen(key))) == GG_OK)
+		st = gg_store_commit(d->store);
+	else
+		gg_store_abort(d->store);
+	if (st == GG_OK)
+		return 0;
+	fprintf(stderr, "%s: %s: %s\n", PROG, key,
+		st == GG_NOTFOUND ? "no such record" : gg_store_error(d->store));
+	return st == GG_NOTFOUND ? 1 : 2;
+}
+
+/* cmd_lookup_db - lookup on the engine */
+static int cmd_lookup_db(struct db *d, int argc, char **argv)
+{
+	return cmd_lookup(&d->engine, argc, argv);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct db *d, int argc, char **argv);
+} commands[] = {
+	{ "stats", cmd_walk },
+	{ "dump", cmd_walk },
+	{ "lookup", cmd_lookup_db },
+	{ "expire", cmd_expire },
+	{ "delete", cmd_delete },
+};
+
+int main(int argc, char **argv)
+{
+	struct db_args a;
+	const struct command *cmd = NULL;
+	struct gg_config *cfg;
+	struct db d;
+	char err[1024];
+	int rc;
+
+	/* A Redis server that closes the connection must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = parse_args(argc, argv, &a)) >= 0)
+		return rc;
+	for (size_t i = 0; i < GG_ARRAY_LEN(commands); i++)
+		if (strcmp(a.argv[0], commands[i].name) == 0)
+			cmd = &commands[i];
+	if ((cfg = gg_config_read(a.path, a.overrides, a.noverrides, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s: %s\n", PROG, err);
+		return 64;
+	}
+	if (cmd == NULL) {
+		usage(stderr);
+		gg_config_free(cfg);
+		return 64;
+	}
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.now = (uint64_t)time(NULL);
 	if (gg_privs_drop(cfg->user, gg_store_bdb_dir(cfg->database), err, sizeof(err)) != GG_OK ||
-	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, &store, err,
+	    gg_store_open(cfg->database, (size_t)cfg->database_cache_size, &d.store, err,
 			  sizeof(err)) != GG_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		gg_config_free(cfg);
 		return 2;
 	}
-	gg_engine_init(&engine, cfg, store);
-	const char *cmd = argv[optind];
-	struct walk_state w = { .now = (uint64_t)time(NULL), .delay = cfg->greylist_delay,
-				.max_age = cfg->greylist_max_age, .awl = cfg->greylist_auto_whitelist };
-	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "dump") == 0) {
-		w.print = cmd[0] == 'd';
-		if (w.print && optind + 1 < argc)
-			w.want = strcmp(argv[optind + 1], "triplets") == 0 ? 't' :
-			    strcmp(argv[optind + 1], "clients") == 0 ? 'c' : -1;
-		if (w.want < 0) {
-			usage(stderr);
-			rc = 64;
-		} else if (store->ops->walk(store, on_record, &w) != GG_OK) {
-			fprintf(stderr, "%s: %s\n", PROG, gg_store_error(store));
-			rc = 2;
-		} else if (!w.print) {
-			printf("triplets=%lu passed=%lu waiting=%lu clients=%lu trusted_clients=%lu "
-			       "corrupt=%lu\n", w.triplets, w.passed, w.waiting, w.clients, w.trusted,
-			       w.corrupt);
-		}
-	} else if (strcmp(cmd, "lookup") == 0) {
-		rc = cmd_lookup(&engine, argc - optind, argv + optind);
-	} else if (strcmp(cmd, "expire") == 0) {
-		struct gg_expire_stats st = { 0, 0, 0 };
-		int done = 0;
-		while (!done && rc == 0)
-			if (store->ops->expire_slice(store, w.now - (uint64_t)cfg->greylist_max_age, 1000,
-						     &st, &done) != GG_OK) {
-				fprintf(stderr, "%s: %s\n", PROG, gg_store_error(store));
-				rc = 2;
-			}
-		if (rc == 0)
-			printf("examined=%lu expired=%lu corrupt_deleted=%lu\n", st.examined,
-			       st.expired, st.corrupt);
-	} else if (strcmp(cmd, "delete") == 0 && optind + 1 < argc) {
-		const char *key = argv[optind + 1];
-		enum gg_status st;
-		if ((st = gg_store_begin(store)) == GG_OK &&
-		    (st = store->ops->del(store, key, strlen(key))) == GG_OK)
-			st = gg_store_commit(store);
-		else
-			gg_store_abort(store);
-		rc = st == GG_OK ? 0 : st == GG_NOTFOUND ? 1 : 2;
-		if (rc != 0)
-			fprintf(stderr, "%s: %s: %s\n", PROG, key,
-				st == GG_NOTFOUND ? "no such record" : gg_store_error(store));
-	} else {
-		usage(stderr);
-		rc = 64;
-	}
-	gg_store_close(store);
+	gg_engine_init(&d.engine, cfg, d.store);
+	rc = cmd->run(&d, a.argc, a.argv);
+	gg_store_close(d.store);
 	gg_config_free(cfg);
 	return rc;
-config_error:
-	fprintf(stderr, "%s: %s\n", PROG, err);
-	gg_config_free(cfg);
-	return 64;
 }
