@@ -30,15 +30,14 @@
 #include "checks/checks.h"
 #include "checks/eval.h"
 #include "daemon/privs.h"
-#include "dns/qname.h"
 #include "dns/resolver.h"
-#include "dnsbl/lists.h"
 #include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/score.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "store/store.h"
+#include "tools/check_lists.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-check"
@@ -106,206 +105,6 @@ static void on_decided(void *arg, const struct gg_eval_result *r)
 	event_base_loopexit(o->base, NULL);
 }
 
-/* One list lookup of --lists-only. */
-struct list_query {
-	const struct gg_list *list;
-	struct event_base *base;
-	int *pending;
-	int state;		/* 0 waiting, 1 not listed, 2 listed, 3 error, 4 ignored answer */
-	int dead;		/* fails its RFC 5782 test entries */
-	int probe_ok2;		/* 127.0.0.2 is listed, as it must be */
-	char answer[64];
-	char txt[300];
-	char error[80];
-	char qname[300];
-};
-
-static void on_txt(const struct gg_dns_result *res, void *arg)
-{
-	struct list_query *q = arg;
-
-	if (res->st == GG_OK && res->ntxt > 0)
-		gg_sanitize(q->txt, sizeof(q->txt), res->txt[0], strlen(res->txt[0]), 250);
-	if (--*q->pending == 0)
-		event_base_loopexit(q->base, NULL);
-}
-
-static void on_a(const struct gg_dns_result *res, void *arg)
-{
-	struct list_query *q = arg;
-	struct gg_resolver *r = NULL;
-
-	if (res->st == GG_NOTFOUND) {
-		q->state = 1;
-	} else if (res->st != GG_OK) {
-		q->state = 3;
-		snprintf(q->error, sizeof(q->error), "%s", res->error ? res->error : "DNS error");
-	} else {
-		q->state = 1;
-		for (size_t i = 0; i < res->naddrs; i++) {
-			const struct gg_addr *a = &res->addrs[i].addr;
-			enum gg_answer_class cls = gg_lists_classify(q->list, a);
-			gg_addr_format(a, q->answer, sizeof(q->answer));
-			if (cls == GG_ANSWER_HIT) {
-				q->state = 2;
-				break;
-			}
-			if (cls == GG_ANSWER_BOGUS)
-				q->state = 4;
-		}
-	}
-	(void)r;
-	if (--*q->pending == 0)
-		event_base_loopexit(q->base, NULL);
-}
-
-/* on_probe2 - RFC 5782: 127.0.0.2 must be listed */
-static void on_probe2(const struct gg_dns_result *res, void *arg)
-{
-	struct list_query *q = arg;
-
-	for (size_t i = 0; res->st == GG_OK && i < res->naddrs; i++)
-		if (gg_lists_classify(q->list, &res->addrs[i].addr) == GG_ANSWER_HIT)
-			q->probe_ok2 = 1;
-	if (res->st != GG_OK && res->st != GG_NOTFOUND)
-		q->probe_ok2 = 1;	/* no verdict on a DNS failure */
-	if (!q->probe_ok2)
-		q->dead = 1;
-	if (--*q->pending == 0)
-		event_base_loopexit(q->base, NULL);
-}
-
-/* on_probe1 - RFC 5782: 127.0.0.1 must not be listed */
-static void on_probe1(const struct gg_dns_result *res, void *arg)
-{
-	struct list_query *q = arg;
-
-	for (size_t i = 0; res->st == GG_OK && i < res->naddrs; i++)
-		if (gg_lists_classify(q->list, &res->addrs[i].addr) == GG_ANSWER_HIT)
-			q->dead = 1;
-	if (--*q->pending == 0)
-		event_base_loopexit(q->base, NULL);
-}
-
-/* probe - ask a list about its test entries, like the daemon's probes */
-static void probe(struct gg_resolver *res, struct list_query *q)
-{
-	static const char *entries[2] = { "127.0.0.2", "127.0.0.1" };
-	gg_resolver_cb cbs[2] = { on_probe2, on_probe1 };
-	struct gg_addr a;
-	char name[300];
-
-	for (int i = 0; i < 2; i++) {
-		if (gg_addr_parse(entries[i], &a) != GG_OK ||
-		    gg_qname_addr(&a, q->list->zone, name, sizeof(name)) != GG_OK)
-			continue;
-		(*q->pending)++;
-		if (gg_resolver_query(res, name, ns_t_a, cbs[i], q) != GG_OK)
-			(*q->pending)--;
-	}
-}
-
-/* lists_only - the client against every DNSBL and DNSWL */
-static int lists_only(const struct gg_config *cfg, const char *client, int json)
-{
-	struct gg_lists *bl = NULL, *wl = NULL;
-	struct gg_resolver *res = NULL;
-	struct event_base *base = event_base_new();
-	struct list_query q[2 * GG_LISTS_MAX];
-	struct gg_addr addr;
-	char err[512];
-	int n = 0, pending = 0, listed = 0, rc = 0;
-
-	if (base == NULL || gg_addr_parse(client, &addr) != GG_OK) {
-		fprintf(stderr, "%s: --client %s: not an IP address\n", PROG, client);
-		rc = EX_USAGE;
-		goto out;
-	}
-	if (gg_lists_parse(GG_LIST_DNSBL, cfg->dnsbl_sites, gg_config_where(cfg, "dnsbl_sites"), &bl,
-			   err, sizeof(err)) != GG_OK ||
-	    gg_lists_parse(GG_LIST_DNSWL, cfg->dnswl_sites, gg_config_where(cfg, "dnswl_sites"), &wl,
-			   err, sizeof(err)) != GG_OK) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
-		rc = EX_CONFIG;
-		goto out;
-	}
-	if (gg_resolver_new(base, cfg->dns_servers, cfg->dns_timeout * 1000, &res, err,
-			    sizeof(err)) != GG_OK) {
-		fprintf(stderr, "%s: %s\n", PROG, err);
-		rc = EX_UNAVAILABLE;
-		goto out;
-	}
-	for (int s = 0; s < 2; s++) {
-		const struct gg_lists *ls = s == 0 ? bl : wl;
-		for (size_t i = 0; i < ls->n; i++, n++) {
-			memset(&q[n], 0, sizeof(q[n]));
-			q[n].list = &ls->v[i];
-			q[n].base = base;
-			q[n].pending = &pending;
-			if (gg_qname_addr(&addr, ls->v[i].zone, q[n].qname, sizeof(q[n].qname)) != GG_OK) {
-				q[n].state = 3;
-				snprintf(q[n].error, sizeof(q[n].error), "name too long");
-				continue;
-			}
-			pending += 2;
-			if (gg_resolver_query(res, q[n].qname, ns_t_a, on_a, &q[n]) != GG_OK)
-				pending--;
-			probe(res, &q[n]);
-			if (gg_resolver_query(res, q[n].qname, ns_t_txt, on_txt, &q[n]) != GG_OK)
-				pending--;
-		}
-	}
-	if (pending > 0)
-		event_base_dispatch(base);
-	if (json)
-		printf("{\"client\":");
-	if (json)
-		gg_json_str(stdout, client);
-	if (json)
-		printf(",\"lists\":[");
-	for (int i = 0; i < n; i++) {
-		static const char *states[] = { "no-answer", "not-listed", "listed", "error",
-						"ignored-answer", "dead-list" };
-		const struct gg_list *l = q[i].list;
-		int is_bl = l->kind == GG_LIST_DNSBL;
-		/* A list that fails its own test entries says nothing about anyone. */
-		if (q[i].dead) {
-			q[i].state = 5;
-			snprintf(q[i].error, sizeof(q[i].error), "fails its RFC 5782 test entries");
-		}
-		if (q[i].state == 2 && is_bl)
-			listed = 1;
-		if (json) {
-			printf("%s{\"list\":", i ? "," : "");
-			gg_json_str(stdout, l->zone);
-			printf(",\"kind\":\"%s\",\"weight\":%g,\"result\":\"%s\",\"answer\":",
-			       is_bl ? "dnsbl" : "dnswl", l->weight, states[q[i].state]);
-			gg_json_str(stdout, q[i].state == 2 || q[i].state == 4 ? q[i].answer : "");
-			printf(",\"txt\":");
-			gg_json_str(stdout, q[i].state == 2 ? q[i].txt : "");
-			printf(",\"error\":");
-			gg_json_str(stdout, q[i].error);
-			printf("}");
-		} else {
-			printf("%-6s %-32s %-14s %s%s%s%s\n", is_bl ? "dnsbl" : "dnswl", l->zone,
-			       states[q[i].state], q[i].state == 2 || q[i].state == 4 ? q[i].answer : "",
-			       q[i].state == 2 && q[i].txt[0] ? " \"" : "",
-			       q[i].state == 2 ? q[i].txt : q[i].error, q[i].state == 2 && q[i].txt[0] ? "\"" : "");
-		}
-	}
-	if (json)
-		printf("],\"listed\":%s}\n", listed ? "true" : "false");
-	else if (n == 0)
-		printf("no dnsbl_sites or dnswl_sites configured\n");
-	rc = listed;
-out:
-	gg_resolver_free(res);
-	gg_lists_free(bl);
-	gg_lists_free(wl);
-	if (base)
-		event_base_free(base);
-	return rc;
-}
 
 /* parse_args - the command line into *a; -1 to go on, else the exit status */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -362,24 +161,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 /* load_config - the file, the overrides, the checks' settings; NULL after a message */
 static struct gg_config *load_config(const struct args *a)
 {
-	struct gg_config *cfg = gg_config_new();
 	char err[1024];
+	struct gg_config *cfg = gg_config_read(a->path, a->overrides, a->noverrides, err,
+					       sizeof(err));
 
+	if (cfg != NULL && gg_checks_validate(cfg, err, sizeof(err)) != GG_OK) {
+		gg_config_free(cfg);
+		cfg = NULL;
+	}
 	if (cfg == NULL)
-		return NULL;
-	if (gg_config_load(cfg, a->path, err, sizeof(err)) != GG_OK)
-		goto fail;
-	for (int i = 0; i < a->noverrides; i++)
-		if (gg_config_override(cfg, a->overrides[i], err, sizeof(err)) != GG_OK)
-			goto fail;
-	if (gg_config_finish(cfg, err, sizeof(err)) != GG_OK ||
-	    gg_checks_validate(cfg, err, sizeof(err)) != GG_OK)
-		goto fail;
+		fprintf(stderr, "%s: %s\n", PROG, err);
 	return cfg;
-fail:
-	fprintf(stderr, "%s: %s\n", PROG, err);
-	gg_config_free(cfg);
-	return NULL;
 }
 
 /* build_request - the RCPT-stage request the options describe; -1 to go on, else exit status */
@@ -554,7 +346,7 @@ int main(int argc, char **argv)
 	if ((cfg = load_config(&a)) == NULL)
 		return EX_CONFIG;
 	if (a.listsonly) {
-		rc = lists_only(cfg, a.client, a.json);
+		rc = ck_lists_run(cfg, a.client, a.json, PROG);
 		gg_config_free(cfg);
 		return rc;
 	}
