@@ -1,70 +1,102 @@
 /*
  * record.c - record encoding and checked decoding (see record.h)
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "store/record.h"
 
 #define TAG_TRIPLET 'T'
 #define TAG_CLIENT 'C'
 #define RECORD_VERSION 1
 
-static uint8_t *put64(uint8_t *p, uint64_t v)
+/* One field of a record: where it is in the struct, and 8 or 4 bytes wide. */
+struct field {
+	size_t off;
+	int width;
+};
+
+/* A kind of record: its tag and its fields in the order they are stored. */
+struct layout {
+	uint8_t tag;
+	size_t nfields;
+	struct field fields[5];
+};
+
+#define F64(type, name) { offsetof(type, name), 8 }
+#define F32(type, name) { offsetof(type, name), 4 }
+
+static const struct layout triplet_layout = {
+	TAG_TRIPLET, 5,
+	{ F64(struct gg_triplet_rec, first_seen), F64(struct gg_triplet_rec, last_seen),
+	  F64(struct gg_triplet_rec, passed_at), F32(struct gg_triplet_rec, defer_count),
+	  F32(struct gg_triplet_rec, pass_count) },
+};
+
+static const struct layout client_layout = {
+	TAG_CLIENT, 4,
+	{ F64(struct gg_client_rec, first_seen), F64(struct gg_client_rec, last_seen),
+	  F64(struct gg_client_rec, last_counted), F32(struct gg_client_rec, pass_count) },
+};
+
+/* encode - tag, version, then each field big-endian; returns the length */
+static size_t encode(const struct layout *l, const void *rec, uint8_t *buf)
 {
-	for (int i = 7; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (i * 8));
-	return p;
+	uint8_t *p = buf;
+
+	*p++ = l->tag;
+	*p++ = RECORD_VERSION;
+	for (size_t i = 0; i < l->nfields; i++) {
+		const unsigned char *f = (const unsigned char *)rec + l->fields[i].off;
+		uint64_t v;
+		if (l->fields[i].width == 8) {
+			memcpy(&v, f, 8);
+		} else {
+			uint32_t v32;
+			memcpy(&v32, f, 4);
+			v = v32;
+		}
+		for (int b = l->fields[i].width - 1; b >= 0; b--)
+			*p++ = (uint8_t)(v >> (b * 8));
+	}
+	return (size_t)(p - buf);
 }
 
-static uint8_t *put32(uint8_t *p, uint32_t v)
+/* decode - the inverse of encode, for a buffer of exactly the layout's length */
+static enum gg_status decode(const struct layout *l, const uint8_t *buf, size_t len,
+			     size_t want_len, void *rec)
 {
-	for (int i = 3; i >= 0; i--)
-		*p++ = (uint8_t)(v >> (i * 8));
-	return p;
-}
+	const uint8_t *p = buf + 2;
 
-static const uint8_t *get64(const uint8_t *p, uint64_t *v)
-{
-	*v = 0;
-	for (int i = 0; i < 8; i++)
-		*v = (*v << 8) | *p++;
-	return p;
-}
-
-static const uint8_t *get32(const uint8_t *p, uint32_t *v)
-{
-	*v = 0;
-	for (int i = 0; i < 4; i++)
-		*v = (*v << 8) | *p++;
-	return p;
+	if (len != want_len || buf[0] != l->tag || buf[1] != RECORD_VERSION)
+		return GG_EFORMAT;
+	for (size_t i = 0; i < l->nfields; i++) {
+		unsigned char *f = (unsigned char *)rec + l->fields[i].off;
+		uint64_t v = 0;
+		for (int b = 0; b < l->fields[i].width; b++)
+			v = (v << 8) | *p++;
+		if (l->fields[i].width == 8) {
+			memcpy(f, &v, 8);
+		} else {
+			uint32_t v32 = (uint32_t)v;
+			memcpy(f, &v32, 4);
+		}
+	}
+	return GG_OK;
 }
 
 /* gg_record_triplet_encode - 34 bytes into buf */
 size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
 {
-	uint8_t *p = buf;
-
-	*p++ = TAG_TRIPLET;
-	*p++ = RECORD_VERSION;
-	p = put64(p, r->first_seen);
-	p = put64(p, r->last_seen);
-	p = put64(p, r->passed_at);
-	p = put32(p, r->defer_count);
-	p = put32(p, r->pass_count);
-	return (size_t)(p - buf);
+	return encode(&triplet_layout, r, buf);
 }
 
-/* gg_record_triplet_decode - checked decode */
+/* gg_record_triplet_decode - checked decode: the times must be in order */
 enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len,
 					struct gg_triplet_rec *r)
 {
-	const uint8_t *p = buf + 2;
-
-	if (len != GG_TRIPLET_REC_LEN || buf[0] != TAG_TRIPLET || buf[1] != RECORD_VERSION)
+	if (decode(&triplet_layout, buf, len, GG_TRIPLET_REC_LEN, r) != GG_OK)
 		return GG_EFORMAT;
-	p = get64(p, &r->first_seen);
-	p = get64(p, &r->last_seen);
-	p = get64(p, &r->passed_at);
-	p = get32(p, &r->defer_count);
-	(void)get32(p, &r->pass_count);
 	if (r->first_seen == 0 || r->last_seen < r->first_seen ||
 	    (r->passed_at != 0 && (r->passed_at < r->first_seen || r->passed_at > r->last_seen)))
 		return GG_EFORMAT;
@@ -74,29 +106,15 @@ enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len,
 /* gg_record_client_encode - 30 bytes into buf */
 size_t gg_record_client_encode(const struct gg_client_rec *r, uint8_t *buf)
 {
-	uint8_t *p = buf;
-
-	*p++ = TAG_CLIENT;
-	*p++ = RECORD_VERSION;
-	p = put64(p, r->first_seen);
-	p = put64(p, r->last_seen);
-	p = put64(p, r->last_counted);
-	p = put32(p, r->pass_count);
-	return (size_t)(p - buf);
+	return encode(&client_layout, r, buf);
 }
 
-/* gg_record_client_decode - checked decode */
+/* gg_record_client_decode - checked decode: the times must be in order */
 enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len,
 				       struct gg_client_rec *r)
 {
-	const uint8_t *p = buf + 2;
-
-	if (len != GG_CLIENT_REC_LEN || buf[0] != TAG_CLIENT || buf[1] != RECORD_VERSION)
+	if (decode(&client_layout, buf, len, GG_CLIENT_REC_LEN, r) != GG_OK)
 		return GG_EFORMAT;
-	p = get64(p, &r->first_seen);
-	p = get64(p, &r->last_seen);
-	p = get64(p, &r->last_counted);
-	(void)get32(p, &r->pass_count);
 	if (r->first_seen == 0 || r->last_seen < r->first_seen || r->last_counted > r->last_seen)
 		return GG_EFORMAT;
 	return GG_OK;
