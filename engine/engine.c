@@ -123,6 +123,32 @@ static enum gg_status read_rec(struct gg_engine *e, const char *key, size_t klen
 	return st;
 }
 
+/*
+ * load_rec - a triplet or client record into *rec (*have set) or absent;
+ * a record that does not decode is counted, deleted and taken as absent
+ */
+static enum gg_status load_rec(struct gg_engine *e, const char *key, size_t klen, int client,
+			       void *rec, int *have)
+{
+	uint8_t buf[GG_RECORD_MAX];
+	size_t len;
+	enum gg_status st = read_rec(e, key, klen, buf, &len);
+
+	*have = 0;
+	if (st == GG_NOTFOUND)
+		return GG_OK;
+	if (st != GG_OK)
+		return st;
+	st = client ? gg_record_client_decode(buf, len, rec) :
+		      gg_record_triplet_decode(buf, len, rec);
+	if (st == GG_OK) {
+		*have = 1;
+		return GG_OK;
+	}
+	e->stats.corrupt_records++;
+	return e->store->ops->del(e->store, key, klen);
+}
+
 /* greylist_ops - read, decide and write one triplet inside the open transaction */
 static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist_params *p,
 				   uint64_t now, struct work *w)
@@ -138,32 +164,11 @@ static enum gg_status greylist_ops(struct gg_engine *e, const struct gg_greylist
 
 	memset(&trec, 0, sizeof(trec));
 	memset(&crec, 0, sizeof(crec));
-	if (p->auto_whitelist > 0) {
-		st = read_rec(e, w->ckey, w->cklen, buf, &len);
-		if (st == GG_OK) {
-			if (gg_record_client_decode(buf, len, &crec) == GG_OK) {
-				have_c = 1;
-			} else {
-				e->stats.corrupt_records++;
-				if ((st = e->store->ops->del(e->store, w->ckey, w->cklen)) != GG_OK)
-					return st;
-			}
-		} else if (st != GG_NOTFOUND) {
-			return st;
-		}
-	}
-	st = read_rec(e, v->key, w->klen, buf, &len);
-	if (st == GG_OK) {
-		if (gg_record_triplet_decode(buf, len, &trec) == GG_OK) {
-			have_t = 1;
-		} else {
-			e->stats.corrupt_records++;
-			if ((st = e->store->ops->del(e->store, v->key, w->klen)) != GG_OK)
-				return st;
-		}
-	} else if (st != GG_NOTFOUND) {
+	if (p->auto_whitelist > 0 &&
+	    (st = load_rec(e, w->ckey, w->cklen, 1, &crec, &have_c)) != GG_OK)
 		return st;
-	}
+	if ((st = load_rec(e, v->key, w->klen, 0, &trec, &have_t)) != GG_OK)
+		return st;
 	gg_greylist_step(p, now, &trec, have_t, &crec, have_c, res);
 	if (res->write_triplet) {
 		len = gg_record_triplet_encode(&trec, buf);
