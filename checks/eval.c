@@ -2,8 +2,9 @@
  * eval.c - the evaluation pipeline: prefilter, remembered outcome, checks,
  *          batch, one commit (see eval.h)
  *
- * A job lives on one of two lists: `running` while its checks are under
- * way, then the batch of the turn, a FIFO.  The first job to join an empty
+ * A job is on one list at a time (one lib/list link): `running` while
+ * its checks are under way, then the batch of the turn, a FIFO, then
+ * `flushing` until its chunk is decided, then the free list.  The first job to join an empty
  * batch activates the flush event, which libevent runs after the other
  * events of this turn (the reads of every ready connection), so one
  * commit covers everything that became ready in the turn.  The flush
@@ -18,6 +19,7 @@
 #include <event2/event.h>
 
 #include "checks/eval.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 #define FREE_JOBS_MAX 256	/* finished jobs kept for reuse */
@@ -25,7 +27,7 @@
 enum job_state { JOB_CHECKING, JOB_QUEUED };
 
 struct gg_eval_job {
-	struct gg_eval_job *prev, *next;	/* running list, or batch (next only) */
+	struct gg_list link;		/* running, batch, flushing or free list */
 	struct gg_eval *ev;
 	const struct gg_eval_ops *ops;
 	void *arg;
@@ -47,12 +49,12 @@ struct gg_eval {
 	struct gg_checks *checks;
 	int explain;
 	struct event *ev_flush;
-	struct gg_eval_job *running;		/* doubly linked */
-	struct gg_eval_job *head, *tail;	/* the batch of this turn */
-	struct gg_eval_job *flushing;		/* being decided: not yet in a chunk */
+	struct gg_list running;			/* checks under way */
+	struct gg_list batch;			/* the batch of this turn */
+	struct gg_list flushing;		/* being decided: not yet in a chunk */
 	struct gg_eval_job **chunk;		/* being decided: the current chunk */
 	size_t nchunk;
-	struct gg_eval_job *free_jobs;
+	struct gg_list free_jobs;
 	size_t nfree, nrunning;
 	void (*on_flush)(void *arg);
 	void *on_flush_arg;
@@ -64,15 +66,16 @@ static void on_flush(evutil_socket_t fd, short what, void *arg);
 /* job_new - a job from the free list, or a new one */
 static struct gg_eval_job *job_new(struct gg_eval *ev)
 {
-	struct gg_eval_job *j = ev->free_jobs;
+	struct gg_list *l = gg_list_pop(&ev->free_jobs);
+	struct gg_eval_job *j;
 
-	if (j != NULL) {
-		ev->free_jobs = j->next;
+	if (l != NULL) {
+		j = gg_list_entry(l, struct gg_eval_job, link);
 		ev->nfree--;
 	} else if ((j = malloc(sizeof(*j))) == NULL) {
 		return NULL;
 	}
-	j->prev = j->next = NULL;
+	gg_list_init(&j->link);
 	j->ev = ev;
 	j->refused = j->cancelled = j->prefiltered = j->scored = j->checks_error = 0;
 	j->cj = NULL;
@@ -88,8 +91,7 @@ static void job_free(struct gg_eval_job *j)
 		free(j);
 		return;
 	}
-	j->next = ev->free_jobs;
-	ev->free_jobs = j;
+	gg_list_push_front(&ev->free_jobs, &j->link);
 	ev->nfree++;
 }
 
@@ -97,37 +99,24 @@ static void job_free(struct gg_eval_job *j)
 static void running_link(struct gg_eval *ev, struct gg_eval_job *j)
 {
 	j->state = JOB_CHECKING;
-	j->prev = NULL;
-	j->next = ev->running;
-	if (ev->running)
-		ev->running->prev = j;
-	ev->running = j;
+	gg_list_push_front(&ev->running, &j->link);
 	ev->nrunning++;
 }
 
 static void running_unlink(struct gg_eval *ev, struct gg_eval_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		ev->running = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	j->prev = j->next = NULL;
+	gg_list_remove(&j->link);
 	ev->nrunning--;
 }
 
 /* enqueue - the job is ready to be decided: it joins the turn's batch */
 static void enqueue(struct gg_eval *ev, struct gg_eval_job *j)
 {
+	int first = gg_list_empty(&ev->batch);
+
 	j->state = JOB_QUEUED;
-	j->next = NULL;
-	if (ev->tail)
-		ev->tail->next = j;
-	else
-		ev->head = j;
-	ev->tail = j;
-	if (ev->head == j)
+	gg_list_push_back(&ev->batch, &j->link);
+	if (first)
 		event_active(ev->ev_flush, EV_TIMEOUT, 0);
 }
 
@@ -195,22 +184,29 @@ void gg_eval_cancel(struct gg_eval_job *j)
 	j->cancelled = 1;	/* in the batch: decided, but nobody is told */
 }
 
+/* mark_cancelled - the queued jobs of this asker on one list get no callback */
+static void mark_cancelled(const struct gg_list *head, const void *arg)
+{
+	for (struct gg_list *l = gg_list_first(head); l != NULL; l = gg_list_next(head, l)) {
+		struct gg_eval_job *j = gg_list_entry(l, struct gg_eval_job, link);
+		if (j->arg == arg)
+			j->cancelled = 1;
+	}
+}
+
 /* gg_eval_cancel_arg - no callback for any job of this asker */
 void gg_eval_cancel_arg(struct gg_eval *ev, const void *arg)
 {
-	struct gg_eval_job *j, *next;
+	struct gg_list *l, *next;
 
-	for (j = ev->running; j != NULL; j = next) {
-		next = j->next;
+	for (l = gg_list_first(&ev->running); l != NULL; l = next) {
+		struct gg_eval_job *j = gg_list_entry(l, struct gg_eval_job, link);
+		next = gg_list_next(&ev->running, l);
 		if (j->arg == arg)
 			gg_eval_cancel(j);
 	}
-	for (j = ev->head; j != NULL; j = j->next)
-		if (j->arg == arg)
-			j->cancelled = 1;
-	for (j = ev->flushing; j != NULL; j = j->next)
-		if (j->arg == arg)
-			j->cancelled = 1;
+	mark_cancelled(&ev->batch, arg);
+	mark_cancelled(&ev->flushing, arg);
 	for (size_t i = 0; i < ev->nchunk; i++)
 		if (ev->chunk[i]->arg == arg)
 			ev->chunk[i]->cancelled = 1;
@@ -283,21 +279,19 @@ static void decide_chunk(struct gg_eval *ev, struct gg_eval_job **chunk, size_t 
 /* gg_eval_flush - decide the batch as it is now */
 void gg_eval_flush(struct gg_eval *ev)
 {
-	struct gg_eval_job *j = ev->head, *chunk[GG_EVAL_BATCH_MAX];
+	struct gg_eval_job *chunk[GG_EVAL_BATCH_MAX];
+	struct gg_list *l;
 
-	if (j == NULL)
+	if (gg_list_empty(&ev->batch))
 		return;
 	/* Jobs that become ready during the callbacks form the next batch. */
-	ev->head = ev->tail = NULL;
+	gg_list_move(&ev->flushing, &ev->batch);
 	event_del(ev->ev_flush);
-	while (j != NULL) {
+	while (!gg_list_empty(&ev->flushing)) {
 		size_t n = 0;
 
-		while (j != NULL && n < GG_EVAL_BATCH_MAX) {
-			chunk[n++] = j;
-			j = j->next;
-		}
-		ev->flushing = j;
+		while (n < GG_EVAL_BATCH_MAX && (l = gg_list_pop(&ev->flushing)) != NULL)
+			chunk[n++] = gg_list_entry(l, struct gg_eval_job, link);
 		ev->chunk = chunk;
 		ev->nchunk = n;
 		if (ev->explain)
@@ -307,9 +301,7 @@ void gg_eval_flush(struct gg_eval *ev)
 		ev->nchunk = 0;
 		for (size_t i = 0; i < n; i++)
 			job_free(chunk[i]);
-		j = ev->flushing;
 	}
-	ev->flushing = NULL;
 	if (ev->on_flush != NULL)
 		ev->on_flush(ev->on_flush_arg);
 }
@@ -343,6 +335,10 @@ enum gg_status gg_eval_new(struct event_base *base, const struct gg_config *cfg,
 		return GG_ENOMEM;
 	}
 	ev->base = base;
+	gg_list_init(&ev->running);
+	gg_list_init(&ev->batch);
+	gg_list_init(&ev->flushing);
+	gg_list_init(&ev->free_jobs);
 	ev->explain = opt != NULL && opt->explain;
 	gg_engine_init(&ev->engine, cfg, store);
 	if (opt != NULL)
@@ -380,20 +376,16 @@ enum gg_status gg_eval_reload(struct gg_eval *ev, const struct gg_config *cfg, c
 /* gg_eval_free - cancel what is under way and free everything */
 void gg_eval_free(struct gg_eval *ev)
 {
-	struct gg_eval_job *j, *next;
+	struct gg_list *l;
 
 	if (ev == NULL)
 		return;
-	while (ev->running != NULL)
-		gg_eval_cancel(ev->running);
-	for (j = ev->head; j != NULL; j = next) {
-		next = j->next;
-		free(j);
-	}
-	for (j = ev->free_jobs; j != NULL; j = next) {
-		next = j->next;
-		free(j);
-	}
+	while ((l = gg_list_first(&ev->running)) != NULL)
+		gg_eval_cancel(gg_list_entry(l, struct gg_eval_job, link));
+	while ((l = gg_list_pop(&ev->batch)) != NULL)
+		free(gg_list_entry(l, struct gg_eval_job, link));
+	while ((l = gg_list_pop(&ev->free_jobs)) != NULL)
+		free(gg_list_entry(l, struct gg_eval_job, link));
 	gg_checks_release(ev->checks);
 	event_free(ev->ev_flush);
 	free(ev);
