@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-settings.sh - keep greygate.conf(5) honest about the settings table
 #
-# Every setting in the table of engine/config.c (its lines read
+# Every setting in the table of engine/config_table.c (its lines read
 # '{ "name", CT_TYPE, "default", ...') must have an entry in the SETTINGS
 # section of doc/greygate.conf.5, and every entry there must be a setting
 # in the table.  An entry is a ".TP" line followed by a tag line
@@ -26,7 +26,7 @@ here=$(dirname "$0")
 if [ -n "${srcdir:-}" ] && [ -f "$srcdir/greygate.conf.5" ]; then
 	here=$srcdir
 fi
-config_c=${1:-$here/../engine/config.c}
+config_c=${1:-$here/../engine/config_table.c}
 page=${2:-$here/greygate.conf.5}
 
 for f in "$config_c" "$page"; do

@@ -1,5 +1,6 @@
 /*
- * config.c - the settings table and the greygate.conf parser (see config.h)
+ * config.c - the greygate.conf parser and the checks of a finished
+ *            configuration (see config.h); the table is config_table.c
  */
 #include <errno.h>
 #include <limits.h>
@@ -10,209 +11,10 @@
 #include <unistd.h>
 
 #include "engine/config.h"
+#include "engine/config_table.h"
 #include "lib/util.h"
 #include "engine/wlist.h"
 #include "store/store.h"
-
-enum ctype { CT_STR, CT_INT, CT_DURATION, CT_BOOL, CT_MODE, CT_ENUM, CT_DOUBLE, CT_WORDS };
-
-struct setting {
-	const char *name;
-	enum ctype type;
-	const char *def;
-	long min, max;
-	size_t offset;
-	const char *choices;	/* CT_ENUM, CT_WORDS: "a|b|c" (CT_WORDS: bit i = word i) */
-	const char *doc;
-};
-
-#define OFF(f) offsetof(struct gg_config, f)
-#define DAY 86400L
-#define YEAR (366 * DAY)
-
-static const struct setting settings[] = {
-	{ "listen", CT_STR, "inet:127.0.0.1:10023", 0, 0, OFF(listen), NULL,
-	  "Comma-separated sockets: inet:ADDR:PORT, inet:[IPV6]:PORT, unix:/path" },
-	{ "listen_unix_mode", CT_MODE, "0666", 0, 07777, OFF(listen_unix_mode), NULL,
-	  "Permissions of unix: sockets (octal)" },
-	{ "milter_socket", CT_STR, "inet:10024@127.0.0.1", 0, 0, OFF(milter_socket), NULL,
-	  "greygate-milter's socket, libmilter syntax: inet:PORT@ADDR, inet6:PORT@ADDR, unix:/path" },
-	{ "user", CT_STR, "greygate", 0, 0, OFF(user), NULL,
-	  "User to switch to after binding and opening the database when started as root; empty: stay" },
-	{ "pid_file", CT_STR, "", 0, 0, OFF(pid_file), NULL,
-	  "Write the daemon's pid here (empty: none)" },
-	{ "syslog_name", CT_STR, "greygate", 0, 0, OFF(syslog_name), NULL,
-	  "Syslog identity" },
-	{ "syslog_facility", CT_ENUM, "mail", 0, 0, OFF(syslog_facility),
-	  "mail|daemon|local0|local1|local2|local3|local4|local5|local6|local7", "Syslog facility" },
-	{ "myhostname", CT_STR, "", 0, 0, OFF(myhostname), NULL,
-	  "Host name used in X-Greylist headers and replies (empty: the system's)" },
-	{ "log_verbose", CT_BOOL, "no", 0, 0, OFF(log_verbose), NULL,
-	  "Log connection events and protocol details too" },
-	{ "database", CT_STR, "bdb:/var/lib/greygate", 0, 0, OFF(database), NULL,
-	  "Triplet store: bdb:DIRECTORY (Berkeley DB) or redis:HOST:PORT[/DB] (shared by MX hosts)" },
-	{ "database_cache_size", CT_INT, "32", 1, 4096, OFF(database_cache_size), NULL,
-	  "Berkeley DB cache in MB" },
-	{ "database_checkpoint_interval", CT_DURATION, "60s", 1, DAY, OFF(database_checkpoint_interval), NULL,
-	  "How often the database log is checkpointed and old log files removed" },
-	{ "database_expire_interval", CT_DURATION, "1h", 1, 30 * DAY, OFF(database_expire_interval), NULL,
-	  "How often a walk over the database deletes expired and corrupt records" },
-	{ "database_expire_slice", CT_INT, "500", 1, 1000000, OFF(database_expire_slice), NULL,
-	  "Records examined per expiry step (one step every 20 ms while a walk runs)" },
-	{ "on_db_error", CT_ENUM, "dunno", 0, 0, OFF(on_db_error), "dunno|defer",
-	  "Answer when the database fails during a request: dunno (fail open) or defer" },
-	{ "greylist_delay", CT_DURATION, "300s", 0, 30 * DAY, OFF(greylist_delay), NULL,
-	  "How long a new triplet is deferred" },
-	{ "greylist_retry_window", CT_DURATION, "2d", 1, YEAR, OFF(greylist_retry_window), NULL,
-	  "A retry must come within this time after the first attempt, else it starts over" },
-	{ "greylist_max_age", CT_DURATION, "35d", 1, 10 * YEAR, OFF(greylist_max_age), NULL,
-	  "Records unused this long are forgotten" },
-	{ "greylist_auto_whitelist", CT_INT, "5", 0, 1000000, OFF(greylist_auto_whitelist), NULL,
-	  "Passed deliveries (at most one counted per hour) after which a client network is trusted; 0 disables" },
-	{ "greylist_ipv4_prefix", CT_INT, "24", 0, 32, OFF(greylist_ipv4_prefix), NULL,
-	  "IPv4 client network prefix in triplets" },
-	{ "greylist_ipv6_prefix", CT_INT, "64", 0, 128, OFF(greylist_ipv6_prefix), NULL,
-	  "IPv6 client network prefix in triplets" },
-	{ "greylist_reply", CT_STR, "Greylisted, please try again in %s seconds", 0, 0,
-	  OFF(greylist_reply), NULL,
-	  "Text after DEFER_IF_PERMIT 4.7.1; escapes %s %d %c %f %r %h %%" },
-	{ "greylist_header", CT_BOOL, "yes", 0, 0, OFF(greylist_header), NULL,
-	  "Add X-Greylist to a delayed message when it passes, once per message" },
-	{ "whitelist_clients", CT_STR, "", 0, 0, OFF(whitelist_clients), NULL,
-	  "Clients never greylisted: addresses, networks, host names, .domains, /regex/, file:/path" },
-	{ "whitelist_senders", CT_STR, "", 0, 0, OFF(whitelist_senders), NULL,
-	  "Senders never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
-	{ "whitelist_recipients", CT_STR, "", 0, 0, OFF(whitelist_recipients), NULL,
-	  "Recipients never greylisted: address, @domain, .domain, user@, /regex/, file:/path" },
-	/* DNS checks, SPF and scoring (all off by default: no DNS query at all) */
-	{ "dns_servers", CT_STR, "", 0, 0, OFF(dns_servers), NULL,
-	  "Resolvers for every DNS check: 127.0.0.1:53, [::1]:5353, ...; empty: /etc/resolv.conf" },
-	{ "dns_timeout", CT_DURATION, "3s", 1, 60, OFF(dns_timeout), NULL,
-	  "Deadline for all DNS checks of one request; what has not answered by then adds nothing" },
-	{ "dns_cache_size", CT_INT, "10000", 0, 10000000, OFF(dns_cache_size), NULL,
-	  "Most DNS answers kept in the cache (by TTL)" },
-	{ "dns_cache_min_ttl", CT_DURATION, "60s", 0, DAY, OFF(dns_cache_min_ttl), NULL,
-	  "Shortest time a DNS answer is cached, whatever its TTL" },
-	{ "dns_cache_max_ttl", CT_DURATION, "1h", 1, 7 * DAY, OFF(dns_cache_max_ttl), NULL,
-	  "Longest time a DNS answer is cached, whatever its TTL" },
-	{ "dnsbl_sites", CT_STR, "", 0, 0, OFF(dnsbl_sites), NULL,
-	  "Client IP block lists, postscreen syntax: zone[=filter]*weight, ..." },
-	{ "dnswl_sites", CT_STR, "", 0, 0, OFF(dnswl_sites), NULL,
-	  "Client IP allow lists (usually negative weights), same syntax" },
-	{ "rhsbl_sites", CT_STR, "", 0, 0, OFF(rhsbl_sites), NULL,
-	  "Domain block lists for the sender domain, HELO name and client name, same syntax" },
-	/* The words' order is the bit order of GG_CONFIG_RHSBL_SENDER, _HELO, _CLIENT. */
-	{ "rhsbl_targets", CT_WORDS, "sender, helo, client", 0, 0, OFF(rhsbl_targets),
-	  "sender|helo|client",
-	  "Names looked up in rhsbl_sites: sender (domain), helo, client (verified name); empty: none" },
-	{ "dnsbl_probe_interval", CT_DURATION, "1h", 60, 7 * DAY, OFF(dnsbl_probe_interval), NULL,
-	  "How often every list is checked against its RFC 5782 test entries" },
-	{ "rdns_check", CT_BOOL, "no", 0, 0, OFF(rdns_check), NULL,
-	  "Score the client's reverse DNS (missing, unconfirmed, dynamic-looking)" },
-	{ "rdns_missing_weight", CT_DOUBLE, "1.5", -1000, 1000, OFF(rdns_missing_weight), NULL,
-	  "Weight when the client address has no PTR record" },
-	{ "rdns_unconfirmed_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_unconfirmed_weight), NULL,
-	  "Weight when no PTR name resolves back to the client address" },
-	{ "rdns_dynamic_weight", CT_DOUBLE, "1", -1000, 1000, OFF(rdns_dynamic_weight), NULL,
-	  "Weight when the client name looks generic or dynamic" },
-	{ "rdns_dynamic_patterns", CT_STR, "", 0, 0, OFF(rdns_dynamic_patterns), NULL,
-	  "/regex/ patterns of generic names, replacing the built-in one" },
-	{ "rdns_dynamic_address", CT_BOOL, "yes", 0, 0, OFF(rdns_dynamic_address), NULL,
-	  "A host name that contains the client address's digits counts as dynamic" },
-	{ "helo_check", CT_BOOL, "no", 0, 0, OFF(helo_check), NULL,
-	  "Score the HELO name (IP literal mismatch, our own name, not a FQDN, unresolvable)" },
-	{ "helo_ip_mismatch_weight", CT_DOUBLE, "2", -1000, 1000, OFF(helo_ip_mismatch_weight), NULL,
-	  "Weight when the HELO is an address literal other than the client's" },
-	{ "helo_ours_weight", CT_DOUBLE, "3", -1000, 1000, OFF(helo_ours_weight), NULL,
-	  "Weight when the HELO claims one of helo_own_names" },
-	{ "helo_not_fqdn_weight", CT_DOUBLE, "1", -1000, 1000, OFF(helo_not_fqdn_weight), NULL,
-	  "Weight when the HELO is not a fully qualified domain name" },
-	{ "helo_unresolvable_weight", CT_DOUBLE, "0.5", -1000, 1000, OFF(helo_unresolvable_weight), NULL,
-	  "Weight when the HELO name has no A or AAAA record" },
-	{ "helo_own_names", CT_STR, "", 0, 0, OFF(helo_own_names), NULL,
-	  "Names and addresses that only we may use in HELO (empty: myhostname)" },
-	{ "spf_check", CT_BOOL, "no", 0, 0, OFF(spf_check), NULL,
-	  "Evaluate SPF for MAIL FROM (HELO for the null sender) with libspf2" },
-	{ "spf_weights", CT_STR, "pass:-1, fail:5, softfail:1.5, neutral:0, none:0.5, temperror:0, permerror:1",
-	  0, 0, OFF(spf_weights), NULL, "Weight of each SPF result" },
-	{ "spf_workers", CT_INT, "4", 1, 64, OFF(spf_workers), NULL,
-	  "SPF worker threads (libspf2 is synchronous)" },
-	{ "spf_header", CT_BOOL, "yes", 0, 0, OFF(spf_header), NULL,
-	  "Answer a DATA-stage policy request with PREPEND Received-SPF (needs spf_check)" },
-	{ "greylist_key_spf_domain", CT_BOOL, "yes", 0, 0, OFF(greylist_key_spf_domain), NULL,
-	  "When SPF passes, key the triplet by the SPF domain instead of the client network" },
-	{ "greylist_threshold", CT_DOUBLE, "0", -1000, 1000, OFF(greylist_threshold), NULL,
-	  "Score from which the triplet store decides (below: accepted at once)" },
-	{ "tag_threshold", CT_DOUBLE, "5", -1000, 1000, OFF(tag_threshold), NULL,
-	  "Score from which mail is accepted with an X-Spam-Score header, without greylisting" },
-	{ "reject_threshold", CT_DOUBLE, "10", -1000, 1000, OFF(reject_threshold), NULL,
-	  "Score from which mail is rejected with 5.7.1 and the reasons" },
-	{ "policy_max_line_length", CT_INT, "4096", 64, 1048576, OFF(policy_max_line_length), NULL,
-	  "Longest attribute line accepted" },
-	{ "policy_max_attributes", CT_INT, "128", 8, 100000, OFF(policy_max_attributes), NULL,
-	  "Most attributes in one request" },
-	{ "policy_max_request_size", CT_INT, "65536", 256, 16777216, OFF(policy_max_request_size), NULL,
-	  "Largest request in bytes" },
-	{ "policy_max_connections", CT_INT, "4096", 1, 1000000, OFF(policy_max_connections), NULL,
-	  "Most simultaneous client connections; more are closed at once" },
-	{ "policy_idle_timeout", CT_DURATION, "330s", 1, DAY, OFF(policy_idle_timeout), NULL,
-	  "Close a connection idle between requests this long" },
-	{ "policy_request_timeout", CT_DURATION, "30s", 1, DAY, OFF(policy_request_timeout), NULL,
-	  "Close a connection that leaves a request unfinished this long" },
-};
-
-#define NSETTINGS GG_ARRAY_LEN(settings)
-
-/* The enum field of each CT_ENUM setting: it gets the index of the choice. */
-static const struct {
-	const char *name;
-	size_t offset;
-} kinds[] = {
-	{ "syslog_facility", OFF(syslog_facility_kind) },
-	{ "on_db_error", OFF(on_db_error_kind) },
-};
-
-/* kind_field - the enum field of a CT_ENUM setting, NULL if it has none */
-static int *kind_field(struct gg_config *cfg, const struct setting *s)
-{
-	for (size_t i = 0; i < GG_ARRAY_LEN(kinds); i++)
-		if (strcmp(kinds[i].name, s->name) == 0)
-			return (int *)((char *)cfg + kinds[i].offset);
-	return NULL;
-}
-
-static char **str_field(struct gg_config *cfg, const struct setting *s)
-{
-	return (char **)((char *)cfg + s->offset);
-}
-
-static long *long_field(struct gg_config *cfg, const struct setting *s)
-{
-	return (long *)((char *)cfg + s->offset);
-}
-
-static double *double_field(struct gg_config *cfg, const struct setting *s)
-{
-	return (double *)((char *)cfg + s->offset);
-}
-
-static int *int_field(struct gg_config *cfg, const struct setting *s)
-{
-	return (int *)((char *)cfg + s->offset);
-}
-
-static unsigned *words_field(struct gg_config *cfg, const struct setting *s)
-{
-	return (unsigned *)((char *)cfg + s->offset);
-}
-
-static const struct setting *find(const char *name)
-{
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].name, name) == 0)
-			return &settings[i];
-	return NULL;
-}
 
 /* word_bit - the bit of word (len bytes) among "a|b|c", 0 if it is none of them */
 static unsigned word_bit(const char *choices, const char *word, size_t len)
@@ -266,7 +68,7 @@ static void choices_text(const char *choices, char *buf, size_t size)
 }
 
 /* parse_words - a comma/space list of words from s->choices as bits; "" is none */
-static enum gg_status parse_words(const struct setting *s, const char *value, unsigned *bits,
+static enum gg_status parse_words(const struct gg_setting *s, const char *value, unsigned *bits,
 				  const char *where, char *err, size_t errsize)
 {
 	const char *p = value;
@@ -293,106 +95,151 @@ static enum gg_status parse_words(const struct setting *s, const char *value, un
 	return GG_OK;
 }
 
-/* set_one - parse value into its typed field */
-static enum gg_status set_one(struct gg_config *cfg, const struct setting *s, const char *value,
-			      const char *where, char *err, size_t errsize)
-{
-	long v;
-	int b;
-	enum gg_status st;
-	char shown[80];
+/* The setter of one type: value is checked and stored; shown is value made printable. */
+struct set_ctx {
+	struct gg_config *cfg;
+	const struct gg_setting *s;
+	const char *value, *where, *shown;
+	char *err;
+	size_t errsize;
+};
 
-	gg_sanitize(shown, sizeof(shown), value, strlen(value), 60);
-	switch (s->type) {
-	case CT_STR:
-	case CT_ENUM: {
-		char *copy;
-		int kind = s->type == CT_ENUM ? choice_index(s->choices, value) : 0;
-		if (kind < 0) {
-			snprintf(err, errsize, "%s: %s: '%s' is not one of %s", where, s->name,
-				 shown, s->choices);
-			return GG_EINVAL;
-		}
-		if ((copy = strdup(value)) == NULL) {
-			snprintf(err, errsize, "%s: out of memory", where);
-			return GG_ENOMEM;
-		}
-		free(*str_field(cfg, s));
-		*str_field(cfg, s) = copy;
-		if (s->type == CT_ENUM && kind_field(cfg, s) != NULL)
-			*kind_field(cfg, s) = kind;
-		return GG_OK;
-	}
-	case CT_INT:
-		st = gg_parse_long(value, s->min, s->max, &v);
-		if (st == GG_EINVAL) {
-			snprintf(err, errsize, "%s: %s: '%s' is not a number", where, s->name, shown);
-			return st;
-		}
-		break;
-	case CT_DURATION:
-		st = gg_parse_duration(value, LONG_MAX / 2, &v);
-		if (st == GG_EINVAL) {
-			snprintf(err, errsize, "%s: %s: '%s' is not a duration (a number with an "
-				 "optional s, m, h, d or w suffix)", where, s->name, shown);
-			return st;
-		}
-		if (st == GG_OK && (v < s->min || v > s->max))
-			st = GG_ETOOBIG;
-		break;
-	case CT_MODE: {
-		char *end;
-		errno = 0;
-		v = strtol(value, &end, 8);
-		st = (*value == '\0' || *end != '\0' || errno) ? GG_EINVAL :
-		    (v < s->min || v > s->max) ? GG_ETOOBIG : GG_OK;
-		if (st == GG_EINVAL) {
-			snprintf(err, errsize, "%s: %s: '%s' is not an octal mode", where, s->name, shown);
-			return st;
-		}
-		break;
-	}
-	case CT_DOUBLE: {
-		char *end;
-		double d;
-		errno = 0;
-		d = strtod(value, &end);
-		if (*value == '\0' || *end != '\0' || errno != 0 || d != d) {
-			snprintf(err, errsize, "%s: %s: '%s' is not a number", where, s->name, shown);
-			return GG_EINVAL;
-		}
-		if (d < (double)s->min || d > (double)s->max) {
-			snprintf(err, errsize, "%s: %s: '%s' is out of range (%ld..%ld)", where, s->name,
-				 shown, s->min, s->max);
-			return GG_ETOOBIG;
-		}
-		*double_field(cfg, s) = d;
-		return GG_OK;
-	}
-	case CT_BOOL:
-		if (gg_parse_bool(value, &b) != GG_OK) {
-			snprintf(err, errsize, "%s: %s: '%s' is not yes or no", where, s->name, shown);
-			return GG_EINVAL;
-		}
-		*int_field(cfg, s) = b;
-		return GG_OK;
-	case CT_WORDS: {
-		unsigned bits;
-		if ((st = parse_words(s, value, &bits, where, err, errsize)) != GG_OK)
-			return st;
-		*words_field(cfg, s) = bits;
-		return GG_OK;
-	}
-	default:
+/* set_str - CT_STR, and CT_ENUM with its choice's index in the kind field */
+static enum gg_status set_str(const struct set_ctx *c)
+{
+	const struct gg_setting *s = c->s;
+	int kind = s->type == CT_ENUM ? choice_index(s->choices, c->value) : 0;
+	char *copy;
+
+	if (kind < 0) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is not one of %s", c->where, s->name,
+			 c->shown, s->choices);
 		return GG_EINVAL;
 	}
-	if (st != GG_OK) {
-		snprintf(err, errsize, "%s: %s: '%s' is out of range (%ld..%ld%s)", where, s->name,
-			 shown, s->min, s->max, s->type == CT_DURATION ? " seconds" : "");
+	if ((copy = strdup(c->value)) == NULL) {
+		snprintf(c->err, c->errsize, "%s: out of memory", c->where);
+		return GG_ENOMEM;
+	}
+	free(*gg_setting_str(c->cfg, s));
+	*gg_setting_str(c->cfg, s) = copy;
+	if (s->type == CT_ENUM && gg_setting_kind(c->cfg, s) != NULL)
+		*gg_setting_kind(c->cfg, s) = kind;
+	return GG_OK;
+}
+
+/* parse_mode - an octal number */
+static enum gg_status parse_mode(const char *value, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(value, &end, 8);
+	if (*value == '\0' || *end != '\0' || errno)
+		return GG_EINVAL;
+	return *v < min || *v > max ? GG_ETOOBIG : GG_OK;
+}
+
+/* set_long - CT_INT, CT_DURATION and CT_MODE: a syntax error, then the range */
+static enum gg_status set_long(const struct set_ctx *c)
+{
+	static const char *const what[] = {
+		[CT_INT] = "a number",
+		[CT_DURATION] = "a duration (a number with an optional s, m, h, d or w suffix)",
+		[CT_MODE] = "an octal mode",
+	};
+	const struct gg_setting *s = c->s;
+	enum gg_status st;
+	long v;
+
+	if (s->type == CT_INT) {
+		st = gg_parse_long(c->value, s->min, s->max, &v);
+	} else if (s->type == CT_MODE) {
+		st = parse_mode(c->value, s->min, s->max, &v);
+	} else {
+		st = gg_parse_duration(c->value, LONG_MAX / 2, &v);
+		if (st == GG_OK && (v < s->min || v > s->max))
+			st = GG_ETOOBIG;
+	}
+	if (st == GG_EINVAL) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is not %s", c->where, s->name, c->shown,
+			 what[s->type]);
 		return st;
 	}
-	*long_field(cfg, s) = v;
+	if (st != GG_OK) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is out of range (%ld..%ld%s)", c->where,
+			 s->name, c->shown, s->min, s->max,
+			 s->type == CT_DURATION ? " seconds" : "");
+		return st;
+	}
+	*gg_setting_long(c->cfg, s) = v;
 	return GG_OK;
+}
+
+/* set_double - CT_DOUBLE, a finite number in range */
+static enum gg_status set_double(const struct set_ctx *c)
+{
+	const struct gg_setting *s = c->s;
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(c->value, &end);
+	if (*c->value == '\0' || *end != '\0' || errno != 0 || d != d) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is not a number", c->where, s->name,
+			 c->shown);
+		return GG_EINVAL;
+	}
+	if (d < (double)s->min || d > (double)s->max) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is out of range (%ld..%ld)", c->where,
+			 s->name, c->shown, s->min, s->max);
+		return GG_ETOOBIG;
+	}
+	*gg_setting_double(c->cfg, s) = d;
+	return GG_OK;
+}
+
+/* set_bool - CT_BOOL */
+static enum gg_status set_bool(const struct set_ctx *c)
+{
+	int b;
+
+	if (gg_parse_bool(c->value, &b) != GG_OK) {
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is not yes or no", c->where, c->s->name,
+			 c->shown);
+		return GG_EINVAL;
+	}
+	*gg_setting_int(c->cfg, c->s) = b;
+	return GG_OK;
+}
+
+/* set_words - CT_WORDS, a set of words as bits */
+static enum gg_status set_words(const struct set_ctx *c)
+{
+	unsigned bits;
+	enum gg_status st = parse_words(c->s, c->value, &bits, c->where, c->err, c->errsize);
+
+	if (st == GG_OK)
+		*gg_setting_words(c->cfg, c->s) = bits;
+	return st;
+}
+
+static enum gg_status (*const setters[])(const struct set_ctx *c) = {
+	[CT_STR] = set_str, [CT_ENUM] = set_str, [CT_INT] = set_long, [CT_DURATION] = set_long,
+	[CT_MODE] = set_long, [CT_DOUBLE] = set_double, [CT_BOOL] = set_bool,
+	[CT_WORDS] = set_words,
+};
+
+/* set_one - parse value into its typed field */
+static enum gg_status set_one(struct gg_config *cfg, const struct gg_setting *s, const char *value,
+			      const char *where, char *err, size_t errsize)
+{
+	char shown[80];
+	struct set_ctx c = { cfg, s, value, where, shown, err, errsize };
+
+	gg_sanitize(shown, sizeof(shown), value, strlen(value), 60);
+	if ((size_t)s->type >= GG_ARRAY_LEN(setters) || setters[s->type] == NULL)
+		return GG_EINVAL;
+	return setters[s->type](&c);
 }
 
 /* gg_config_new - a snapshot with every default */
@@ -403,11 +250,11 @@ struct gg_config *gg_config_new(void)
 
 	if (cfg == NULL)
 		return NULL;
-	if ((cfg->where = calloc(NSETTINGS, sizeof(char *))) == NULL ||
+	if ((cfg->where = calloc(gg_nsettings, sizeof(char *))) == NULL ||
 	    (cfg->path = strdup("")) == NULL)
 		goto fail;
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (set_one(cfg, &settings[i], settings[i].def, "default", err, sizeof(err)) != GG_OK)
+	for (size_t i = 0; i < gg_nsettings; i++)
+		if (set_one(cfg, &gg_settings[i], gg_settings[i].def, "default", err, sizeof(err)) != GG_OK)
 			goto fail;
 	return cfg;
 fail:
@@ -420,9 +267,9 @@ void gg_config_free(struct gg_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		if (settings[i].type == CT_STR || settings[i].type == CT_ENUM)
-			free(*str_field(cfg, &settings[i]));
+	for (size_t i = 0; i < gg_nsettings; i++) {
+		if (gg_settings[i].type == CT_STR || gg_settings[i].type == CT_ENUM)
+			free(*gg_setting_str(cfg, &gg_settings[i]));
 		if (cfg->where)
 			free(cfg->where[i]);
 	}
@@ -438,7 +285,7 @@ void gg_config_free(struct gg_config *cfg)
 enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char *value,
 			     const char *where, char *err, size_t errsize)
 {
-	const struct setting *s = find(name);
+	const struct gg_setting *s = gg_setting_find(name);
 	enum gg_status st;
 	size_t idx;
 	char shown[80];
@@ -450,7 +297,7 @@ enum gg_status gg_config_set(struct gg_config *cfg, const char *name, const char
 	}
 	if ((st = set_one(cfg, s, value, where, err, errsize)) != GG_OK)
 		return st;
-	idx = (size_t)(s - settings);
+	idx = (size_t)(s - gg_settings);
 	free(cfg->where[idx]);
 	cfg->where[idx] = strdup(where);
 	return GG_OK;
@@ -580,8 +427,8 @@ enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *
 /* where_of - where a setting was given, for cross-check messages */
 static const char *where_of(const struct gg_config *cfg, const char *name)
 {
-	const struct setting *s = find(name);
-	const char *w = s ? cfg->where[s - settings] : NULL;
+	const struct gg_setting *s = gg_setting_find(name);
+	const char *w = s ? cfg->where[s - gg_settings] : NULL;
 
 	return w ? w : (cfg->path[0] ? cfg->path : "default");
 }
@@ -595,9 +442,9 @@ const char *gg_config_where(const struct gg_config *cfg, const char *name)
 /* where_pair - where either of two related settings was given, preferring one set explicitly */
 static const char *where_pair(const struct gg_config *cfg, const char *a, const char *b)
 {
-	const struct setting *sa = find(a), *sb = find(b);
-	const char *wa = sa ? cfg->where[sa - settings] : NULL;
-	const char *wb = sb ? cfg->where[sb - settings] : NULL;
+	const struct gg_setting *sa = gg_setting_find(a), *sb = gg_setting_find(b);
+	const char *wa = sa ? cfg->where[sa - gg_settings] : NULL;
+	const char *wb = sb ? cfg->where[sb - gg_settings] : NULL;
 
 	if (wa != NULL)
 		return wa;
@@ -629,11 +476,9 @@ static enum gg_status check_reply(const struct gg_config *cfg, char *err, size_t
 	return GG_OK;
 }
 
-/* gg_config_finish - cross-checks and derived data */
-enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize)
+/* check_pairs - the settings that must agree with each other */
+static enum gg_status check_pairs(const struct gg_config *cfg, char *err, size_t errsize)
 {
-	enum gg_status st;
-
 	if (cfg->greylist_retry_window <= cfg->greylist_delay) {
 		snprintf(err, errsize, "%s: greylist_retry_window (%lds) must be longer than "
 			 "greylist_delay (%lds)", where_pair(cfg, "greylist_retry_window", "greylist_delay"),
@@ -653,12 +498,6 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 			 cfg->policy_max_request_size, cfg->policy_max_line_length);
 		return GG_EINVAL;
 	}
-	if (cfg->listen[strspn(cfg->listen, " \t,")] == '\0') {
-		snprintf(err, errsize, "%s: listen: no socket given", where_of(cfg, "listen"));
-		return GG_EINVAL;
-	}
-	if ((st = check_reply(cfg, err, errsize)) != GG_OK)
-		return st;
 	if (cfg->dns_cache_min_ttl > cfg->dns_cache_max_ttl) {
 		snprintf(err, errsize, "%s: dns_cache_min_ttl (%lds) must not be longer than "
 			 "dns_cache_max_ttl (%lds)", where_pair(cfg, "dns_cache_min_ttl", "dns_cache_max_ttl"),
@@ -672,52 +511,77 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 			 cfg->tag_threshold, cfg->reject_threshold);
 		return GG_EINVAL;
 	}
-	if (cfg->myhostname[0] == '\0') {
-		char host[256];
-		if (gethostname(host, sizeof(host)) != 0)
-			snprintf(host, sizeof(host), "localhost");
-		host[sizeof(host) - 1] = '\0';
-		free(cfg->myhostname);
-		if ((cfg->myhostname = strdup(host)) == NULL)
-			return GG_ENOMEM;
-	}
-	/* Built aside and swapped in, so finishing twice (or failing) leaks nothing. */
-	{
-		struct gg_wlist *c = NULL, *snd = NULL, *rcp = NULL;
+	return GG_OK;
+}
 
-		if ((st = gg_wlist_build(GG_WL_CLIENTS, cfg->whitelist_clients,
-					 where_of(cfg, "whitelist_clients"), &c, err, errsize)) != GG_OK ||
-		    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_senders,
-					 where_of(cfg, "whitelist_senders"), &snd, err, errsize)) != GG_OK ||
-		    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_recipients,
-					 where_of(cfg, "whitelist_recipients"), &rcp, err,
-					 errsize)) != GG_OK) {
-			gg_wlist_free(c);
-			gg_wlist_free(snd);
-			gg_wlist_free(rcp);
-			return st;
-		}
-		gg_wlist_free(cfg->wl_clients);
-		gg_wlist_free(cfg->wl_senders);
-		gg_wlist_free(cfg->wl_recipients);
-		cfg->wl_clients = c;
-		cfg->wl_senders = snd;
-		cfg->wl_recipients = rcp;
+/* default_hostname - myhostname empty: the machine's name */
+static enum gg_status default_hostname(struct gg_config *cfg)
+{
+	char host[256];
+
+	if (cfg->myhostname[0] != '\0')
+		return GG_OK;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	free(cfg->myhostname);
+	if ((cfg->myhostname = strdup(host)) == NULL)
+		return GG_ENOMEM;
+	return GG_OK;
+}
+
+/* build_wlists - built aside and swapped in, so finishing twice (or failing) leaks nothing */
+static enum gg_status build_wlists(struct gg_config *cfg, char *err, size_t errsize)
+{
+	struct gg_wlist *c = NULL, *snd = NULL, *rcp = NULL;
+	enum gg_status st;
+
+	if ((st = gg_wlist_build(GG_WL_CLIENTS, cfg->whitelist_clients,
+				 where_of(cfg, "whitelist_clients"), &c, err, errsize)) != GG_OK ||
+	    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_senders,
+				 where_of(cfg, "whitelist_senders"), &snd, err, errsize)) != GG_OK ||
+	    (st = gg_wlist_build(GG_WL_ADDRESSES, cfg->whitelist_recipients,
+				 where_of(cfg, "whitelist_recipients"), &rcp, err, errsize)) != GG_OK) {
+		gg_wlist_free(c);
+		gg_wlist_free(snd);
+		gg_wlist_free(rcp);
+		return st;
 	}
+	gg_wlist_free(cfg->wl_clients);
+	gg_wlist_free(cfg->wl_senders);
+	gg_wlist_free(cfg->wl_recipients);
+	cfg->wl_clients = c;
+	cfg->wl_senders = snd;
+	cfg->wl_recipients = rcp;
+	return GG_OK;
+}
+
+/* gg_config_finish - cross-checks and derived data */
+enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize)
+{
+	enum gg_status st;
+	char msg[512];
+
+	if ((st = check_pairs(cfg, err, errsize)) != GG_OK)
+		return st;
+	if (cfg->listen[strspn(cfg->listen, " \t,")] == '\0') {
+		snprintf(err, errsize, "%s: listen: no socket given", where_of(cfg, "listen"));
+		return GG_EINVAL;
+	}
+	if ((st = check_reply(cfg, err, errsize)) != GG_OK ||
+	    (st = default_hostname(cfg)) != GG_OK ||
+	    (st = build_wlists(cfg, err, errsize)) != GG_OK)
+		return st;
 	/* The database setting, read by the store's own parser, so -t and a reload catch it. */
-	{
-		char msg[512];
-
-		if ((st = gg_store_check_spec(cfg->database, msg, sizeof(msg))) != GG_OK) {
-			snprintf(err, errsize, "%s: %s", where_of(cfg, "database"), msg);
-			return st;
-		}
+	if ((st = gg_store_check_spec(cfg->database, msg, sizeof(msg))) != GG_OK) {
+		snprintf(err, errsize, "%s: %s", where_of(cfg, "database"), msg);
+		return st;
 	}
 	return GG_OK;
 }
 
 /* format_value - current value of a setting as text */
-static void format_value(const struct gg_config *cfg, const struct setting *s, char *buf,
+static void format_value(const struct gg_config *cfg, const struct gg_setting *s, char *buf,
 			 size_t size)
 {
 	struct gg_config *c = (struct gg_config *)cfg;
@@ -725,26 +589,26 @@ static void format_value(const struct gg_config *cfg, const struct setting *s, c
 	switch (s->type) {
 	case CT_STR:
 	case CT_ENUM:
-		snprintf(buf, size, "%s", *str_field(c, s));
+		snprintf(buf, size, "%s", *gg_setting_str(c, s));
 		break;
 	case CT_INT:
-		snprintf(buf, size, "%ld", *long_field(c, s));
+		snprintf(buf, size, "%ld", *gg_setting_long(c, s));
 		break;
 	case CT_DURATION:
-		snprintf(buf, size, "%lds", *long_field(c, s));
+		snprintf(buf, size, "%lds", *gg_setting_long(c, s));
 		break;
 	case CT_MODE:
-		snprintf(buf, size, "%04lo", *long_field(c, s));
+		snprintf(buf, size, "%04lo", *gg_setting_long(c, s));
 		break;
 	case CT_BOOL:
-		snprintf(buf, size, "%s", *int_field(c, s) ? "yes" : "no");
+		snprintf(buf, size, "%s", *gg_setting_int(c, s) ? "yes" : "no");
 		break;
 	case CT_DOUBLE:
-		snprintf(buf, size, "%g", *double_field(c, s));
+		snprintf(buf, size, "%g", *gg_setting_double(c, s));
 		break;
 	case CT_WORDS: {
 		/* The words set, in table order, as the default writes them. */
-		unsigned bits = *words_field(c, s), bit = 1;
+		unsigned bits = *gg_setting_words(c, s), bit = 1;
 		size_t n = 0;
 		buf[0] = '\0';
 		for (const char *p = s->choices; *p; bit <<= 1) {
@@ -788,15 +652,15 @@ void gg_config_print(const struct gg_config *cfg, FILE *fp, int only_changed)
 {
 	struct gg_config *defaults = only_changed ? gg_config_new() : NULL;
 
-	for (size_t i = 0; i < NSETTINGS; i++) {
+	for (size_t i = 0; i < gg_nsettings; i++) {
 		char val[4096], dval[4096];
-		format_value(cfg, &settings[i], val, sizeof(val));
+		format_value(cfg, &gg_settings[i], val, sizeof(val));
 		if (defaults != NULL) {
-			format_value(defaults, &settings[i], dval, sizeof(dval));
+			format_value(defaults, &gg_settings[i], dval, sizeof(dval));
 			if (strcmp(val, dval) == 0)
 				continue;
 		}
-		fprintf(fp, "%s = %s\n", settings[i].name, val);
+		fprintf(fp, "%s = %s\n", gg_settings[i].name, val);
 	}
 	gg_config_free(defaults);
 }
@@ -807,7 +671,7 @@ void gg_config_print_table(FILE *fp)
 	static const char *tn[] = { "string", "integer", "duration", "boolean", "mode", "choice",
 				    "number", "list" };
 
-	for (size_t i = 0; i < NSETTINGS; i++)
-		fprintf(fp, "%s|%s|%s|%s\n", settings[i].name, tn[settings[i].type],
-			settings[i].def, settings[i].doc);
+	for (size_t i = 0; i < gg_nsettings; i++)
+		fprintf(fp, "%s|%s|%s|%s\n", gg_settings[i].name, tn[gg_settings[i].type],
+			gg_settings[i].def, gg_settings[i].doc);
 }
