@@ -214,6 +214,45 @@ static enum gg_status bdb_del(struct gg_store *gs, const void *key, size_t klen)
 	return GG_OK;
 }
 
+/* expire_one - the record under the cursor: deleted if junk or older than before */
+static enum gg_status expire_one(struct store_bdb *s, DBC *cur, const DBT *k, const DBT *d,
+				 uint64_t before, struct gg_expire_stats *st)
+{
+	uint64_t last;
+	int junk, ret;
+
+	st->examined++;
+	/* Keys longer than any we build, and values that do not decode, are junk. */
+	junk = k->size > GG_KEY_MAX || gg_record_last_seen(d->data, d->size, &last) != GG_OK;
+	if (!junk && last >= before)
+		return GG_OK;
+	if ((ret = cur->del(cur, 0)) != 0)
+		return seterr(s, ret, "expire: delete");
+	junk ? st->corrupt++ : st->expired++;
+	return GG_OK;
+}
+
+/* remember_next - the key after the slice, where the next slice starts */
+static enum gg_status remember_next(struct store_bdb *s, DBC *cur, DBT *k, DBT *d, int *done)
+{
+	unsigned char *nk;
+	int ret = cur->get(cur, k, d, DB_NEXT);
+
+	if (ret == DB_NOTFOUND) {
+		*done = 1;
+		s->expire_klen = 0;
+		return GG_OK;
+	}
+	if (ret != 0)
+		return seterr(s, ret, "expire: read");
+	if ((nk = realloc(s->expire_key, k->size ? k->size : 1)) == NULL)
+		return GG_ENOMEM;
+	s->expire_key = nk;
+	memcpy(s->expire_key, k->data, k->size);
+	s->expire_klen = k->size;
+	return GG_OK;
+}
+
 /* bdb_expire_slice - one bounded step of the expiry walk, in its own transaction */
 static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, unsigned budget,
 				       struct gg_expire_stats *st, int *done)
@@ -249,8 +288,6 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 		flag = DB_FIRST;
 	}
 	for (n = 0; n < budget; n++) {
-		uint64_t last;
-
 		ret = cur->get(cur, &k, &d, flag);
 		flag = DB_NEXT;
 		if (ret == DB_NOTFOUND) {
@@ -262,42 +299,11 @@ static enum gg_status bdb_expire_slice(struct gg_store *gs, uint64_t before, uns
 			status = seterr(s, ret, "expire: read");
 			goto out;
 		}
-		st->examined++;
-		/* Keys longer than any we build, and values that do not decode, are junk. */
-		if (k.size > GG_KEY_MAX || gg_record_last_seen(d.data, d.size, &last) != GG_OK) {
-			if ((ret = cur->del(cur, 0)) != 0) {
-				status = seterr(s, ret, "expire: delete");
-				goto out;
-			}
-			st->corrupt++;
-		} else if (last < before) {
-			if ((ret = cur->del(cur, 0)) != 0) {
-				status = seterr(s, ret, "expire: delete");
-				goto out;
-			}
-			st->expired++;
-		}
-	}
-	if (!*done) {
-		/* Remember the next key so the next slice starts there. */
-		ret = cur->get(cur, &k, &d, DB_NEXT);
-		if (ret == DB_NOTFOUND) {
-			*done = 1;
-			s->expire_klen = 0;
-		} else if (ret == 0) {
-			unsigned char *nk = realloc(s->expire_key, k.size ? k.size : 1);
-			if (nk == NULL) {
-				status = GG_ENOMEM;
-				goto out;
-			}
-			s->expire_key = nk;
-			memcpy(s->expire_key, k.data, k.size);
-			s->expire_klen = k.size;
-		} else {
-			status = seterr(s, ret, "expire: read");
+		if ((status = expire_one(s, cur, &k, &d, before, st)) != GG_OK)
 			goto out;
-		}
 	}
+	if (!*done)
+		status = remember_next(s, cur, &k, &d, done);
 out:
 	free(k.data);
 	free(d.data);
