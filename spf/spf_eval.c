@@ -129,23 +129,14 @@ static const char *first_error(SPF_response_t *resp)
 	return NULL;
 }
 
-/* gg_spf_eval_run - evaluate and answer one job */
-void gg_spf_eval_run(struct gg_spf_eval *ev, struct gg_spf_job *job)
+/* request_new - libspf2's request for the job's client, HELO and sender; NULL: no memory */
+static SPF_request_t *request_new(struct gg_spf_eval *ev, const struct gg_spf_job *job)
 {
 	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	SPF_request_t *req;
-	SPF_response_t *resp = NULL;
-	SPF_errcode_t rc;
-	SPF_result_t sr;
-	enum gg_spf_result result;
-	enum gg_status status = GG_OK, aborted;
-	const char *comment, *received = NULL, *explanation = NULL;
-	char why[GG_SPF_COMMENT_MAX + 1];
+	SPF_request_t *req = SPF_request_new(ev->server);
 
-	if ((req = SPF_request_new(ev->server)) == NULL) {
-		gg_spf_job_fail(job, GG_ENOMEM, "SPF check of %s: out of memory", job->domain);
-		return;
-	}
+	if (req == NULL)
+		return NULL;
 	if (job->client.family == AF_INET) {
 		struct in_addr a;
 
@@ -167,30 +158,50 @@ void gg_spf_eval_run(struct gg_spf_eval *ev, struct gg_spf_job *job)
 	if ((job->helo[0] != '\0' && SPF_request_set_helo_dom(req, job->helo) != SPF_E_SUCCESS) ||
 	    (job->sender[0] != '\0' && SPF_request_set_env_from(req, job->sender) != 0)) {
 		SPF_request_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+/* result_of - our result for libspf2's answer; *status GG_ENOMEM when memory ran out */
+static enum gg_spf_result result_of(SPF_response_t *resp, SPF_errcode_t rc, SPF_result_t sr,
+				    enum gg_status *status)
+{
+	if (resp == NULL || (sr == SPF_RESULT_INVALID && rc == SPF_E_NO_MEMORY)) {
+		*status = GG_ENOMEM;
+		return GG_SPF_TEMPERROR;
+	}
+	if (sr != SPF_RESULT_INVALID)
+		return map_result(sr);
+	if (rc == SPF_E_DNS_ERROR)
+		return GG_SPF_TEMPERROR;
+	if (rc == SPF_E_NOT_SPF && only_not_spf(resp))
+		return GG_SPF_NONE;
+	return GG_SPF_PERMERROR;
+}
+
+/* gg_spf_eval_run - evaluate and answer one job */
+void gg_spf_eval_run(struct gg_spf_eval *ev, struct gg_spf_job *job)
+{
+	SPF_request_t *req;
+	SPF_response_t *resp = NULL;
+	SPF_errcode_t rc;
+	SPF_result_t sr;
+	enum gg_spf_result result;
+	enum gg_status status = GG_OK, aborted;
+	const char *comment, *received = NULL, *explanation = NULL;
+	char why[GG_SPF_COMMENT_MAX + 1];
+
+	if ((req = request_new(ev, job)) == NULL) {
 		gg_spf_job_fail(job, GG_ENOMEM, "SPF check of %s: out of memory", job->domain);
 		return;
 	}
-
 	gg_spf_dns_begin(ev->dns, &job->deadline);
 	rc = SPF_request_query_mailfrom(req, &resp);
 	aborted = gg_spf_dns_aborted(ev->dns);
 	sr = resp ? SPF_response_result(resp) : SPF_RESULT_INVALID;
 
-	if (resp == NULL) {
-		result = GG_SPF_TEMPERROR;
-		status = GG_ENOMEM;
-	} else if (sr != SPF_RESULT_INVALID) {
-		result = map_result(sr);
-	} else if (rc == SPF_E_DNS_ERROR) {
-		result = GG_SPF_TEMPERROR;
-	} else if (rc == SPF_E_NO_MEMORY) {
-		result = GG_SPF_TEMPERROR;
-		status = GG_ENOMEM;
-	} else if (rc == SPF_E_NOT_SPF && only_not_spf(resp)) {
-		result = GG_SPF_NONE;
-	} else {
-		result = GG_SPF_PERMERROR;
-	}
+	result = result_of(resp, rc, sr, &status);
 
 	comment = NULL;
 	if (resp != NULL) {
