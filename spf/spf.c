@@ -224,18 +224,10 @@ static void destroy(struct gg_spf *spf)
 	free(spf);
 }
 
-/* gg_spf_new - start the workers */
-enum gg_status gg_spf_new(struct event_base *base, int nthreads, const char *dns_servers,
-			  long timeout_ms, const char *receiver_hostname, struct gg_spf **out,
-			  char *err, size_t errsize)
+/* check_args - gg_spf_new's arguments in range */
+static enum gg_status check_args(struct event_base *base, struct gg_spf **out, int nthreads,
+				 long timeout_ms, char *err, size_t errsize)
 {
-	struct gg_spf *spf;
-	sigset_t all, old;
-	enum gg_status st;
-	int i, rc;
-
-	if (out != NULL)
-		*out = NULL;
 	if (base == NULL || out == NULL) {
 		snprintf(err, errsize, "SPF: no event base");
 		return GG_EINVAL;
@@ -250,6 +242,44 @@ enum gg_status gg_spf_new(struct event_base *base, int nthreads, const char *dns
 			 GG_SPF_MAX_TIMEOUT_MS);
 		return GG_EINVAL;
 	}
+	return GG_OK;
+}
+
+/* start_workers - the threads, with every signal blocked so they never take one */
+static enum gg_status start_workers(struct gg_spf *spf, char *err, size_t errsize)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (int i = 0; i < spf->nworkers; i++) {
+		int rc = pthread_create(&spf->workers[i].tid, NULL, worker_main, &spf->workers[i]);
+		if (rc != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			snprintf(err, errsize, "SPF: cannot start worker thread %d: %s", i,
+				 strerror(rc));
+			stop_workers(spf);
+			return rc == EAGAIN ? GG_ENOMEM : GG_EIO;
+		}
+		spf->workers[i].started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return GG_OK;
+}
+
+/* gg_spf_new - start the workers */
+enum gg_status gg_spf_new(struct event_base *base, int nthreads, const char *dns_servers,
+			  long timeout_ms, const char *receiver_hostname, struct gg_spf **out,
+			  char *err, size_t errsize)
+{
+	struct gg_spf *spf;
+	enum gg_status st;
+	int i;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((st = check_args(base, out, nthreads, timeout_ms, err, errsize)) != GG_OK)
+		return st;
 	if ((spf = calloc(1, sizeof(*spf))) == NULL) {
 		snprintf(err, errsize, "SPF: out of memory");
 		return GG_ENOMEM;
@@ -299,21 +329,8 @@ enum gg_status gg_spf_new(struct event_base *base, int nthreads, const char *dns
 		goto fail;
 	}
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (i = 0; i < nthreads; i++) {
-		rc = pthread_create(&spf->workers[i].tid, NULL, worker_main, &spf->workers[i]);
-		if (rc != 0) {
-			pthread_sigmask(SIG_SETMASK, &old, NULL);
-			snprintf(err, errsize, "SPF: cannot start worker thread %d: %s", i,
-				 strerror(rc));
-			st = rc == EAGAIN ? GG_ENOMEM : GG_EIO;
-			stop_workers(spf);
-			goto fail;
-		}
-		spf->workers[i].started = 1;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if ((st = start_workers(spf, err, errsize)) != GG_OK)
+		goto fail;
 	*out = spf;
 	return GG_OK;
 
