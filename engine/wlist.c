@@ -44,87 +44,119 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* parse_regex - "/pattern/", compiled case-insensitively */
+static enum gg_status parse_regex(const char *tok, size_t len, const char *where,
+				  struct item *it, char *err, size_t errsize)
+{
+	char *pat = strndup(tok + 1, len - 2);
+	int rc;
+
+	if (pat == NULL)
+		return GG_ENOMEM;
+	rc = regcomp(&it->re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	free(pat);
+	if (rc != 0) {
+		char msg[128];
+		regerror(rc, &it->re, msg, sizeof(msg));
+		snprintf(err, errsize, "%s: '%s' is not a valid regular expression: %s", where,
+			 tok, msg);
+		return GG_EFORMAT;
+	}
+	it->type = IT_REGEX;
+	return GG_OK;
+}
+
+/* parse_client - an address or network, .domain, or a host name */
+static enum gg_status parse_client(const char *tok, size_t len, const char *where,
+				   struct item *it, char *err, size_t errsize)
+{
+	if (gg_cidr_parse(tok, &it->cidr) == GG_OK) {
+		it->type = IT_CIDR;
+	} else if (tok[0] == '.' && valid_name(tok + 1)) {
+		it->type = IT_SUFFIX;
+	} else if (valid_name(tok) && strchr(tok, '/') == NULL &&
+		   strspn(tok, "0123456789.") != len) {
+		it->type = IT_NAME;
+	} else {
+		snprintf(err, errsize, "%s: '%s' is not an IP address, network, host name, "
+			 ".domain or /regex/", where, tok);
+		return GG_EFORMAT;
+	}
+	return GG_OK;
+}
+
+/* parse_address - user@domain, @domain or domain, .domain, or user@ */
+static enum gg_status parse_address(const char *tok, const char *where, struct item *it,
+				    char *err, size_t errsize)
+{
+	const char *at = strchr(tok, '@'), *match = tok;
+
+	if (at == NULL || at == tok) {
+		match = at ? at + 1 : tok;
+		if (match[0] == '.' && valid_name(match + 1))
+			it->type = IT_SUFFIX;
+		else if (valid_name(match))
+			it->type = IT_DOMAIN;
+		else
+			match = NULL;
+	} else if (at[1] == '\0') {
+		it->type = IT_LOCAL;	/* "user@" */
+	} else if (valid_name(at + 1) && strchr(tok, ' ') == NULL) {
+		it->type = IT_ADDR;
+	} else {
+		match = NULL;
+	}
+	if (match == NULL) {
+		snprintf(err, errsize, "%s: '%s' is not an address, @domain, .domain, user@ or "
+			 "/regex/", where, tok);
+		return GG_EFORMAT;
+	}
+	if ((it->match = strdup(match)) == NULL)
+		return GG_ENOMEM;
+	return GG_OK;
+}
+
+/* append - one more item; GG_ENOMEM leaves the list as it was */
+static enum gg_status append(struct gg_wlist *wl, const struct item *it)
+{
+	if (wl->n == wl->cap) {
+		size_t ncap = wl->cap ? wl->cap * 2 : 16;
+		struct item *ni = realloc(wl->items, ncap * sizeof(*ni));
+		if (ni == NULL)
+			return GG_ENOMEM;
+		wl->items = ni;
+		wl->cap = ncap;
+	}
+	wl->items[wl->n++] = *it;
+	return GG_OK;
+}
+
 /* add_item - classify and append one item */
 static enum gg_status add_item(struct gg_wlist *wl, const char *tok, const char *where,
 			       char *err, size_t errsize)
 {
 	struct item it;
 	size_t len = strlen(tok);
+	enum gg_status st;
 
 	memset(&it, 0, sizeof(it));
-	if (len >= 2 && tok[0] == '/' && tok[len - 1] == '/') {
-		char *pat = strndup(tok + 1, len - 2);
-		int rc;
-		if (pat == NULL)
-			return GG_ENOMEM;
-		rc = regcomp(&it.re, pat, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		free(pat);
-		if (rc != 0) {
-			char msg[128];
-			regerror(rc, &it.re, msg, sizeof(msg));
-			snprintf(err, errsize, "%s: '%s' is not a valid regular expression: %s",
-				 where, tok, msg);
-			return GG_EFORMAT;
-		}
-		it.type = IT_REGEX;
-	} else if (wl->kind == GG_WL_CLIENTS) {
-		if (gg_cidr_parse(tok, &it.cidr) == GG_OK) {
-			it.type = IT_CIDR;
-		} else if (tok[0] == '.' && valid_name(tok + 1)) {
-			it.type = IT_SUFFIX;
-		} else if (valid_name(tok) && strchr(tok, '/') == NULL &&
-			   strspn(tok, "0123456789.") != len) {
-			it.type = IT_NAME;
-		} else {
-			snprintf(err, errsize, "%s: '%s' is not an IP address, network, host name, "
-				 ".domain or /regex/", where, tok);
-			return GG_EFORMAT;
-		}
-	} else {
-		const char *at = strchr(tok, '@');
-		if (at == NULL || at == tok) {
-			const char *dom = at ? at + 1 : tok;
-			if (dom[0] == '.' && valid_name(dom + 1))
-				it.type = IT_SUFFIX;
-			else if (valid_name(dom))
-				it.type = IT_DOMAIN;
-			else
-				goto bad_addr;
-			it.match = strdup(dom);
-		} else if (at[1] == '\0') {
-			it.type = IT_LOCAL;
-			it.match = strdup(tok);	/* "user@" */
-		} else if (valid_name(at + 1) && strchr(tok, ' ') == NULL) {
-			it.type = IT_ADDR;
-			it.match = strdup(tok);
-		} else {
-			goto bad_addr;
-		}
-		if (it.match == NULL)
-			return GG_ENOMEM;
-	}
-	if (it.match == NULL && it.type != IT_CIDR && it.type != IT_REGEX &&
+	if (len >= 2 && tok[0] == '/' && tok[len - 1] == '/')
+		st = parse_regex(tok, len, where, &it, err, errsize);
+	else if (wl->kind == GG_WL_CLIENTS)
+		st = parse_client(tok, len, where, &it, err, errsize);
+	else
+		st = parse_address(tok, where, &it, err, errsize);
+	if (st == GG_EFORMAT)
+		return st;
+	if (st == GG_OK && it.match == NULL && it.type != IT_CIDR && it.type != IT_REGEX &&
 	    (it.match = strdup(tok)) == NULL)
-		goto nomem;
+		st = GG_ENOMEM;
 	if (it.match != NULL)
 		gg_str_lower(it.match);
-	if ((it.text = strdup(tok)) == NULL)
-		goto nomem;
-	if (wl->n == wl->cap) {
-		size_t ncap = wl->cap ? wl->cap * 2 : 16;
-		struct item *ni = realloc(wl->items, ncap * sizeof(*ni));
-		if (ni == NULL)
-			goto nomem;
-		wl->items = ni;
-		wl->cap = ncap;
-	}
-	wl->items[wl->n++] = it;
-	return GG_OK;
-bad_addr:
-	snprintf(err, errsize, "%s: '%s' is not an address, @domain, .domain, user@ or /regex/",
-		 where, tok);
-	return GG_EFORMAT;
-nomem:
+	if (st == GG_OK && (it.text = strdup(tok)) == NULL)
+		st = GG_ENOMEM;
+	if (st == GG_OK && (st = append(wl, &it)) == GG_OK)
+		return GG_OK;
 	free(it.match);
 	free(it.text);
 	if (it.type == IT_REGEX)
