@@ -259,20 +259,33 @@ out:
 	return rc;
 }
 
+/* json_members - ,"name":"value" for each pair, in order */
+static void json_members(const char *const (*kv)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		printf(",\"%s\":", kv[i][0]);
+		gg_json_str(stdout, kv[i][1]);
+	}
+}
+
 /* print_json - the outcome as one JSON object */
 static void print_json(const struct args *a, const struct gg_config *cfg, const struct outcome *o)
 {
 	const struct gg_verdict *v = &o->verdict;
 	const struct gg_score *sc = o->scored ? &o->score : NULL;
+	const char *const request[][2] = {
+		{ "helo", a->helo }, { "sender", a->sender }, { "recipient", a->rcpt },
+	};
+	const char *const verdict[][2] = {
+		{ "detail", v->detail }, { "reply", v->text }, { "header", v->header },
+		{ "key", v->key }, { "spf_domain", sc && sc->spf_pass ? sc->spf_domain : "" },
+		{ "received_spf",
+		  v->received_spf + (v->received_spf[0] ? strlen("Received-SPF: ") : 0) },
+	};
 
 	printf("{\"client\":");
 	gg_json_str(stdout, a->client);
-	printf(",\"helo\":");
-	gg_json_str(stdout, a->helo);
-	printf(",\"sender\":");
-	gg_json_str(stdout, a->sender);
-	printf(",\"recipient\":");
-	gg_json_str(stdout, a->rcpt);
+	json_members(request, GG_ARRAY_LEN(request));
 	printf(",\"checks\":[");
 	for (size_t i = 0; sc && i < sc->n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
@@ -286,18 +299,7 @@ static void print_json(const struct args *a, const struct gg_config *cfg, const 
 	       cfg->reject_threshold);
 	printf(",\"action\":\"%s\",\"reason\":", gg_engine_action_str(v->action));
 	gg_json_str(stdout, v->reason ? v->reason : "");
-	printf(",\"detail\":");
-	gg_json_str(stdout, v->detail);
-	printf(",\"reply\":");
-	gg_json_str(stdout, v->text);
-	printf(",\"header\":");
-	gg_json_str(stdout, v->header);
-	printf(",\"key\":");
-	gg_json_str(stdout, v->key);
-	printf(",\"spf_domain\":");
-	gg_json_str(stdout, sc && sc->spf_pass ? sc->spf_domain : "");
-	printf(",\"received_spf\":");
-	gg_json_str(stdout, v->received_spf + (v->received_spf[0] ? strlen("Received-SPF: ") : 0));
+	json_members(verdict, GG_ARRAY_LEN(verdict));
 	printf(",\"committed\":%s}\n", a->commit ? "true" : "false");
 }
 
