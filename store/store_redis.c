@@ -262,16 +262,47 @@ out:
 	return st;
 }
 
+/*
+ * copy_out - a value this transaction already holds (NULL: deleted or
+ * known absent); one larger than the caller's buffer is junk (GG_EFORMAT),
+ * which the caller deletes
+ */
+static enum gg_status copy_out(const void *src, size_t n, void *val, size_t vsize, size_t *vlen)
+{
+	if (src == NULL)
+		return GG_NOTFOUND;
+	if (n > vsize)
+		return GG_EFORMAT;
+	memcpy(val, src, n);
+	*vlen = n;
+	return GG_OK;
+}
+
+/* key_command - VERB KEY on a live connection; NULL with *st set when it failed */
+static redisReply *key_command(struct store_redis *s, const char *verb, const char *pkey,
+			       size_t pklen, enum gg_status *st)
+{
+	const char *argv[2] = { verb, pkey };
+	size_t len[2] = { strlen(verb), pklen };
+	redisReply *r;
+
+	if ((*st = gg_store_redis_connect(s)) != GG_OK)
+		return NULL;
+	if ((r = gg_store_redis_command(s, 2, argv, len, verb)) == NULL)
+		*st = GG_EDB;
+	return r;
+}
+
 /* redis_get - the buffer first (read-your-writes), then GET */
 static enum gg_status redis_get(struct gg_store *gs, const void *key, size_t klen,
 				void *val, size_t vsize, size_t *vlen)
 {
 	struct store_redis *s = (struct store_redis *)gs;
 	struct wentry *w;
+	struct rentry *re;
 	redisReply *r;
 	enum gg_status st;
-	const char *argv[2];
-	size_t len[2], pklen;
+	size_t pklen;
 	char *pkey;
 
 	*vlen = 0;
@@ -279,39 +310,16 @@ static enum gg_status redis_get(struct gg_store *gs, const void *key, size_t kle
 		return GG_ENOMEM;
 	if (s->in_txn && (w = find(s, pkey, pklen)) != NULL) {
 		free(pkey);
-		if (w->val == NULL)
-			return GG_NOTFOUND;
-		if (w->vlen > vsize)
-			return GG_EFORMAT;
-		memcpy(val, w->val, w->vlen);
-		*vlen = w->vlen;
-		return GG_OK;
+		return copy_out(w->val, w->vlen, val, vsize, vlen);
 	}
-	if (s->in_txn) {
-		struct rentry *re = find_read(s, pkey, pklen);
-		if (re != NULL) {
-			free(pkey);
-			if (re->val == NULL)
-				return GG_NOTFOUND;
-			if (re->vlen > vsize)
-				return GG_EFORMAT;	/* junk: the caller deletes it */
-			memcpy(val, re->val, re->vlen);
-			*vlen = re->vlen;
-			return GG_OK;
-		}
-	}
-	if ((st = gg_store_redis_connect(s)) != GG_OK) {
+	if (s->in_txn && (re = find_read(s, pkey, pklen)) != NULL) {
 		free(pkey);
-		return st;
+		return copy_out(re->val, re->vlen, val, vsize, vlen);
 	}
-	argv[0] = "GET";
-	len[0] = 3;
-	argv[1] = pkey;
-	len[1] = pklen;
-	r = gg_store_redis_command(s, 2, argv, len, "GET");
+	r = key_command(s, "GET", pkey, pklen, &st);
 	free(pkey);
 	if (r == NULL)
-		return GG_EDB;
+		return st;
 	switch (r->type) {
 	case REDIS_REPLY_NIL:
 		st = GG_NOTFOUND;
@@ -442,8 +450,7 @@ static enum gg_status redis_del(struct gg_store *gs, const void *key, size_t kle
 	struct wentry *w;
 	enum gg_status st;
 	redisReply *r;
-	const char *argv[2];
-	size_t len[2], pklen;
+	size_t pklen;
 	char *pkey;
 
 	if (!s->in_txn)
@@ -460,17 +467,9 @@ static enum gg_status redis_del(struct gg_store *gs, const void *key, size_t kle
 		w->vlen = 0;
 		return GG_OK;
 	}
-	if ((st = gg_store_redis_connect(s)) != GG_OK) {
+	if ((r = key_command(s, "EXISTS", pkey, pklen, &st)) == NULL) {
 		free(pkey);
 		return st;
-	}
-	argv[0] = "EXISTS";
-	len[0] = 6;
-	argv[1] = pkey;
-	len[1] = pklen;
-	if ((r = gg_store_redis_command(s, 2, argv, len, "EXISTS")) == NULL) {
-		free(pkey);
-		return GG_EDB;
 	}
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
 		st = GG_NOTFOUND;
