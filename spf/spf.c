@@ -51,8 +51,8 @@ struct gg_spf {
 
 	pthread_mutex_t lock;		/* guards everything below */
 	pthread_cond_t cond;		/* the queue has a job, or stopping */
-	struct gg_spf_job *q_head, *q_tail;
-	struct gg_spf_job *done_head, *done_tail;
+	struct gg_list queue;		/* waiting for a worker, in order */
+	struct gg_list done;		/* answered, waiting for the loop */
 	unsigned q_len, q_max, running;
 	int stopping;
 	struct gg_spf_stats stats;
@@ -64,15 +64,10 @@ struct gg_spf {
 /* push_done - put an answered job on the done list (lock held) */
 static void push_done(struct gg_spf *spf, struct gg_spf_job *job)
 {
-	int was_empty = spf->done_head == NULL;
+	int was_empty = gg_list_empty(&spf->done);
 	ssize_t n;
 
-	job->next = NULL;
-	if (spf->done_tail != NULL)
-		spf->done_tail->next = job;
-	else
-		spf->done_head = job;
-	spf->done_tail = job;
+	gg_list_push_back(&spf->done, &job->link);
 	/*
 	 * One byte per empty -> non-empty change is enough: the loop drains
 	 * the pipe before it takes the list.  A full pipe already means a
@@ -85,13 +80,14 @@ static void push_done(struct gg_spf *spf, struct gg_spf_job *job)
 }
 
 /* deliver_list - run the callbacks of a list of answered jobs and free them */
-static void deliver_list(struct gg_spf *spf, struct gg_spf_job *job)
+static void deliver_list(struct gg_spf *spf, struct gg_list *list)
 {
 	struct timespec now;
+	struct gg_list *l;
 
 	gg_spf_clock(&now);
-	while (job != NULL) {
-		struct gg_spf_job *next = job->next;
+	while ((l = gg_list_pop(list)) != NULL) {
+		struct gg_spf_job *job = gg_list_entry(l, struct gg_spf_job, link);
 
 		pthread_mutex_lock(&spf->lock);
 		spf->stats.answered++;
@@ -100,7 +96,6 @@ static void deliver_list(struct gg_spf *spf, struct gg_spf_job *job)
 		pthread_mutex_unlock(&spf->lock);
 		gg_spf_job_deliver(job, &now);
 		gg_spf_job_free(job);
-		job = next;
 	}
 }
 
@@ -108,17 +103,17 @@ static void deliver_list(struct gg_spf *spf, struct gg_spf_job *job)
 static void wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gg_spf *spf = arg;
-	struct gg_spf_job *list;
+	struct gg_list list;
 	char buf[64];
 
 	(void)what;
 	while (read(fd, buf, sizeof(buf)) > 0)
 		;
+	gg_list_init(&list);
 	pthread_mutex_lock(&spf->lock);
-	list = spf->done_head;
-	spf->done_head = spf->done_tail = NULL;
+	gg_list_move(&list, &spf->done);
 	pthread_mutex_unlock(&spf->lock);
-	deliver_list(spf, list);
+	deliver_list(spf, &list);
 }
 
 /* worker_main - take jobs in order until stopping */
@@ -131,14 +126,11 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&spf->lock);
 	for (;;) {
-		while (!spf->stopping && spf->q_head == NULL)
+		while (!spf->stopping && gg_list_empty(&spf->queue))
 			pthread_cond_wait(&spf->cond, &spf->lock);
 		if (spf->stopping)
 			break;
-		job = spf->q_head;
-		spf->q_head = job->next;
-		if (spf->q_head == NULL)
-			spf->q_tail = NULL;
+		job = gg_list_entry(gg_list_pop(&spf->queue), struct gg_spf_job, link);
 		spf->q_len--;
 		spf->running++;
 		pthread_mutex_unlock(&spf->lock);
@@ -285,6 +277,8 @@ enum gg_status gg_spf_new(struct event_base *base, int nthreads, const char *dns
 		return GG_ENOMEM;
 	}
 	spf->wake_fd[0] = spf->wake_fd[1] = spf->stop_fd[0] = spf->stop_fd[1] = -1;
+	gg_list_init(&spf->queue);
+	gg_list_init(&spf->done);
 	pthread_mutex_init(&spf->lock, NULL);
 	pthread_cond_init(&spf->cond, NULL);
 	spf->base = base;
@@ -381,12 +375,7 @@ enum gg_status gg_spf_check(struct gg_spf *spf, const struct gg_addr *client, co
 		pthread_mutex_lock(&spf->lock);
 		push_done(spf, job);
 	} else {
-		job->next = NULL;
-		if (spf->q_tail != NULL)
-			spf->q_tail->next = job;
-		else
-			spf->q_head = job;
-		spf->q_tail = job;
+		gg_list_push_back(&spf->queue, &job->link);
 		spf->q_len++;
 		pthread_cond_signal(&spf->cond);
 	}
@@ -408,23 +397,21 @@ void gg_spf_stats(struct gg_spf *spf, struct gg_spf_stats *out)
 /* gg_spf_free - stop, join, answer what is left, free */
 void gg_spf_free(struct gg_spf *spf)
 {
-	struct gg_spf_job *done, *queued, *job;
+	struct gg_list *l;
 
 	if (spf == NULL)
 		return;
 	stop_workers(spf);
 
-	/* No other thread is left: take both lists. */
-	done = spf->done_head;
-	queued = spf->q_head;
-	spf->done_head = spf->done_tail = spf->q_head = spf->q_tail = NULL;
+	/* No other thread is left: the lists are ours. */
 	spf->q_len = 0;
-	for (job = queued; job != NULL; job = job->next) {
+	for (l = gg_list_first(&spf->queue); l != NULL; l = gg_list_next(&spf->queue, l)) {
+		struct gg_spf_job *job = gg_list_entry(l, struct gg_spf_job, link);
 		job->shutdown = 1;
 		gg_spf_job_fail(job, GG_EIO, "SPF check of %s not started: shutting down",
 				job->domain);
 	}
-	deliver_list(spf, done);
-	deliver_list(spf, queued);
+	deliver_list(spf, &spf->done);
+	deliver_list(spf, &spf->queue);
 	destroy(spf);
 }

@@ -14,6 +14,7 @@
 #define GG_SPF_JOB_H
 
 #include <time.h>
+#include "lib/list.h"
 #include "spf/spf.h"
 
 #define GG_SPF_DOMAIN_MAX 253
@@ -21,7 +22,7 @@
 #define GG_SPF_HEADER_MAX 700
 
 struct gg_spf_job {
-	struct gg_spf_job *next;	/* in the pool's queue or done list */
+	struct gg_list link;		/* in the pool's queue or done list */
 	gg_spf_cb cb;
 	void *arg;
 
