@@ -391,6 +391,12 @@ void gg_eval_free(struct gg_eval *ev)
 	free(ev);
 }
 
+/* gg_eval_validate - the checks' own settings */
+enum gg_status gg_eval_validate(const struct gg_config *cfg, char *err, size_t errsize)
+{
+	return gg_checks_validate(cfg, err, errsize);
+}
+
 int gg_eval_checks_enabled(const struct gg_eval *ev)
 {
 	return gg_checks_enabled(ev->checks);

@@ -89,6 +89,12 @@ struct gg_eval_stats {
 };
 
 /*
+ * What only the checks can tell of a finished configuration (DNS list and
+ * SPF weight syntax, with file:line): for -t, start-up and reload, so a
+ * front end need not reach into checks/ itself.
+ */
+enum gg_status gg_eval_validate(const struct gg_config *cfg, char *err, size_t errsize);
+/*
  * The pipeline on an event loop, for a configuration and a store (which
  * may be NULL in explain mode: no database to ask).  Starts the checks'
  * SPF threads: call it after going to the background.  Errors name the

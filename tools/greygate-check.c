@@ -27,7 +27,6 @@
 
 #include <event2/event.h>
 
-#include "checks/checks.h"
 #include "checks/eval.h"
 #include "daemon/privs.h"
 #include "dns/resolver.h"
@@ -165,7 +164,7 @@ static struct gg_config *load_config(const struct args *a)
 	struct gg_config *cfg = gg_config_read(a->path, a->overrides, a->noverrides, err,
 					       sizeof(err));
 
-	if (cfg != NULL && gg_checks_validate(cfg, err, sizeof(err)) != GG_OK) {
+	if (cfg != NULL && gg_eval_validate(cfg, err, sizeof(err)) != GG_OK) {
 		gg_config_free(cfg);
 		cfg = NULL;
 	}
