@@ -258,8 +258,13 @@ int main(int argc, char **argv)
 	raise_fd_limit(&pd);
 	if (policyd_bind(&pd, err, sizeof(err)) != 0)
 		return startup_failed(&pd, "%s", err);
-	if (!pd.args.foreground && gg_daemon_background(PROG, &report_fd) != 0)
-		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
+	if (!pd.args.foreground) {
+		int parent_status;
+		if (gg_daemon_background(PROG, &report_fd, &parent_status) != GG_OK)
+			return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
+		if (parent_status >= 0)
+			_exit(parent_status);	/* the child owns the sockets now */
+	}
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
 	    gg_store_set_lifetime(pd.store, pd.cfg->greylist_max_age) != GG_OK ||
