@@ -28,6 +28,7 @@
 #include "engine/engine.h"
 #include "daemon/log.h"
 #include "engine/score.h"
+#include "lib/list.h"
 #include "store/store.h"
 
 #define MLT_PROG "greygate-milter"
@@ -55,7 +56,7 @@ struct mlt_answer {
  * thread only" are never touched by the asker.
  */
 struct mlt_job {
-	struct mlt_job *next;		/* queue link, then the worker's list */
+	struct mlt_job *next;		/* queue link, then the list mlt_queue_take() returns */
 	struct mlt_job *prev;
 	struct gg_request req;
 	struct mlt_answer ans;
@@ -67,6 +68,7 @@ struct mlt_job {
 	enum mlt_outcome outcome;
 	/* Engine thread only: */
 	void *owner;			/* the worker deciding it */
+	struct gg_list run;		/* on the worker's list of jobs in the pipeline */
 	struct gg_eval_job *eval;	/* in the pipeline */
 };
 

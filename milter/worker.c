@@ -41,6 +41,7 @@
 
 #include "daemon/host.h"
 #include "milter/milter.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 struct mlt_worker {
@@ -52,7 +53,7 @@ struct mlt_worker {
 	struct gg_host *host;		/* SIGHUP, SIGUSR1, list probes, database timers */
 	sigset_t saved_mask;		/* during a reload: the mask to restore */
 	struct event *ev_wake;
-	struct mlt_job *running;	/* jobs in the pipeline */
+	struct gg_list running;		/* jobs in the pipeline (mlt_job.run) */
 	unsigned long decided, dropped;	/* jobs answered; jobs dropped after their deadline */
 };
 
@@ -65,22 +66,12 @@ static long wait_ms(const struct gg_config *cfg)
 /* link_running / unlink_running - the jobs handed to the pipeline and not yet back */
 static void link_running(struct mlt_worker *w, struct mlt_job *j)
 {
-	j->prev = NULL;
-	j->next = w->running;
-	if (w->running)
-		w->running->prev = j;
-	w->running = j;
+	gg_list_push_front(&w->running, &j->run);
 }
 
-static void unlink_running(struct mlt_worker *w, struct mlt_job *j)
+static void unlink_running(struct mlt_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		w->running = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	j->next = j->prev = NULL;
+	gg_list_remove(&j->run);
 }
 
 /* wanted - the pipeline is about to decide: is the asker still waiting? */
@@ -98,7 +89,7 @@ static void on_decided(void *arg, const struct gg_eval_result *r)
 	struct mlt_job *j = arg;
 	struct mlt_worker *w = j->owner;
 
-	unlink_running(w, j);
+	unlink_running(j);
 	j->eval = NULL;
 	if (r->outcome != GG_EVAL_DECIDED) {
 		/* The MTA was told CONTINUE already: no triplet was recorded for it. */
@@ -137,14 +128,16 @@ static void start_job(struct mlt_worker *w, struct mlt_job *j)
 static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
 {
 	struct mlt_job *j, *next;
+	struct gg_list *l;
 
 	for (j = taken; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
 		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
 	}
-	while ((j = w->running) != NULL) {
-		unlink_running(w, j);
+	while ((l = gg_list_first(&w->running)) != NULL) {
+		j = gg_list_entry(l, struct mlt_job, run);
+		unlink_running(j);
 		gg_eval_cancel(j->eval);
 		j->eval = NULL;
 		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
@@ -272,6 +265,7 @@ int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 		return -1;
 	}
 	w->m = m;
+	gg_list_init(&w->running);
 	mlt_queue_set_wait(&m->queue, wait_ms(m->cfg));
 	if ((w->base = event_base_new()) == NULL) {
 		snprintf(err, errsize, "cannot create the event loop");
