@@ -18,6 +18,7 @@
 #include "dns/resolver.h"
 #include "spf/spf.h"
 #include "spf/spfcache.h"
+#include "lib/clock.h"
 #include "lib/util.h"
 
 struct gg_checks {
@@ -231,12 +232,6 @@ int gg_checks_enabled(const struct gg_checks *ck)
 
 static void spf_result(struct gg_checks_job *job);
 
-/* now_ms - the monotonic clock of the DNS cache */
-static uint64_t now_ms(void)
-{
-	return gg_dnscache_now_ms();
-}
-
 /* no_cache - something failed: this result must not be remembered */
 static void no_cache(struct gg_checks_job *job)
 {
@@ -260,7 +255,7 @@ static void job_done(struct gg_checks_job *job)
 	if (job->have_spf)
 		spf_result(job);
 	if (job->rkeylen > 0 && !job->cancelled) {
-		uint64_t now = now_ms();
+		uint64_t now = gg_clock_ms();
 		/* Asked again after GG_SPFCACHE_TTL at the latest, like SPF alone. */
 		expire_by(job, now + (uint64_t)GG_SPFCACHE_TTL * 1000);
 		if (job->expires_ms > now)
@@ -340,7 +335,7 @@ static void on_spf_cached(evutil_socket_t fd, short what, void *arg)
 	if (e != NULL) {
 		uint64_t now = (uint64_t)time(NULL);
 		keep_spf(job, (enum gg_spf_result)e->result, e->domain, e->text);
-		expire_by(job, now_ms() + (e->expires > now ? e->expires - now : 0) * 1000);
+		expire_by(job, gg_clock_ms() + (e->expires > now ? e->expires - now : 0) * 1000);
 	} else {
 		no_cache(job);
 		gg_score_add(&job->score, "spf:error(cache)", 0, NULL);
@@ -453,7 +448,7 @@ int gg_checks_cached(struct gg_checks *ck, const struct gg_request *req, struct 
 
 	if (ck == NULL || ck->results == NULL || (len = gg_checkcache_key(key, req)) == 0)
 		return 0;
-	return gg_checkcache_get(ck->results, key, len, now_ms(), out);
+	return gg_checkcache_get(ck->results, key, len, gg_clock_ms(), out);
 }
 
 /* gg_checks_stats - counters for the statistics line */

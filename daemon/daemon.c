@@ -92,7 +92,8 @@ fail:
 	return NULL;
 }
 
-int gg_daemon_background(const char *prog, int *report_fd)
+/* gg_daemon_background - fork; the parent learns the child's start-up verdict */
+enum gg_status gg_daemon_background(const char *prog, int *report_fd, int *parent_status)
 {
 	int p[2], fd;
 	pid_t pid;
@@ -100,24 +101,35 @@ int gg_daemon_background(const char *prog, int *report_fd)
 	ssize_t n;
 	size_t got = 0;
 
+	*parent_status = -1;
 	if (pipe(p) != 0)
-		return -1;
-	if ((pid = fork()) < 0)
-		return -1;
+		return GG_EIO;
+	if ((pid = fork()) < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return GG_EIO;
+	}
 	if (pid > 0) {
 		close(p[1]);
 		while ((n = read(p[0], buf + got, sizeof(buf) - 1 - got)) > 0)
 			got += (size_t)n;
+		close(p[0]);
 		buf[got] = '\0';
-		if (got == 1 && buf[0] == '+')
-			_exit(0);
+		if (got == 1 && buf[0] == '+') {
+			*parent_status = 0;
+			return GG_OK;
+		}
 		fprintf(stderr, "%s: fatal: %s\n", prog, got ? buf : "start-up failed (see syslog)");
-		_exit(1);
+		fflush(stderr);
+		*parent_status = 1;
+		return GG_OK;
 	}
 	close(p[0]);
 	(void)setsid();
 	if (chdir("/") != 0)
-		return -1;
+		return GG_EIO;
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
@@ -126,7 +138,7 @@ int gg_daemon_background(const char *prog, int *report_fd)
 			close(fd);
 	}
 	*report_fd = p[1];
-	return 0;
+	return GG_OK;
 }
 
 void gg_daemon_report(int fd, const char *msg)

@@ -3,8 +3,10 @@
  *
  * Going to the background so that the starting shell still learns whether
  * start-up worked: gg_daemon_background() forks; the parent waits on a
- * pipe and exits 0 when the child reports "+" with gg_daemon_report(), or
- * prints the child's error ("PROG: fatal: ...") and exits 1.  The pid
+ * pipe and returns to main() with status 0 when the child reports "+" with
+ * gg_daemon_report(), or prints the child's error ("PROG: fatal: ...") and
+ * returns status 1; main() leaves with that status (this module never
+ * exits).  The pid
  * file is written after the database is open and removed at a clean exit
  * if it still names this process.  The command line and the loading of the
  * configuration are the same for both daemons too.
@@ -49,11 +51,15 @@ struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
 				   char *err, size_t errsize);
 
 /*
- * Fork into the background (new session, cwd /, stdio on /dev/null).  In
- * the child returns 0 and the pipe to report on in *report_fd; -1 on error
- * (errno set).  The parent never returns.
+ * Fork into the background (new session, cwd /, stdio on /dev/null).
+ * Returns GG_OK twice.  In the child *parent_status is -1 and *report_fd
+ * the pipe to report on.  In the parent, once the child has reported,
+ * *parent_status is the status to leave with at once through _exit()
+ * (0: the child runs; 1: it failed, and its error is printed on stderr as
+ * "PROG: fatal: ..."), so that the parent releases nothing the child now
+ * owns.  GG_EIO with errno set if the pipe or the fork failed (no child).
  */
-int gg_daemon_background(const char *prog, int *report_fd);
+enum gg_status gg_daemon_background(const char *prog, int *report_fd, int *parent_status);
 /* Tell the waiting parent: "+" when running, else the error text; closes fd (-1: no-op). */
 void gg_daemon_report(int fd, const char *msg);
 /* Write our pid to path ("" : none); -1 with "pid_file = PATH: why" in err. */

@@ -19,14 +19,20 @@ static const struct {
 	{ "local7", LOG_LOCAL7 },
 };
 
+/* facility_of - LOG_MAIL for "mail", ...; -1 if unknown */
+static int facility_of(const char *facility)
+{
+	for (size_t i = 0; i < GG_ARRAY_LEN(facilities); i++)
+		if (strcmp(facilities[i].name, facility) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
 /* gg_log_open - choose the destination */
 int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int use_stderr)
 {
-	int fac = -1;
+	int fac = facility_of(facility);
 
-	for (size_t i = 0; i < GG_ARRAY_LEN(facilities); i++)
-		if (strcmp(facilities[i].name, facility) == 0)
-			fac = facilities[i].facility;
 	if (fac < 0)
 		return -1;
 	(void)gg_strcpy(log->ident, sizeof(log->ident), ident);
@@ -37,6 +43,21 @@ int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int
 		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
 	if (!use_stderr)
 		openlog(log->ident, LOG_PID | LOG_NDELAY, fac);
+	return 0;
+}
+
+/* gg_log_reopen - a new ident and facility for syslog, in the buffer not in use */
+int gg_log_reopen(struct gg_log *log, const char *ident, const char *facility)
+{
+	int fac = facility_of(facility);
+	char *buf;
+
+	if (fac < 0)
+		return -1;
+	buf = log->reopened[log->nreopen++ & 1];
+	(void)gg_strcpy(buf, sizeof(log->reopened[0]), ident);
+	if (!log->use_stderr)
+		openlog(buf, LOG_PID | LOG_NDELAY, fac);
 	return 0;
 }
 

@@ -17,11 +17,20 @@ struct gg_log {
 	int verbose;
 	char ident[64];
 	long pid;	/* for stderr lines; stderr logging never forks */
+	/* openlog() keeps a pointer: gg_log_reopen() writes the buffer syslog is not using. */
+	char reopened[2][64];
+	int nreopen;
 };
 
 /* Set up logging; facility is a name such as "mail"; returns -1 if unknown. */
 int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int use_stderr);
 void gg_log_close(struct gg_log *log);
+/*
+ * Syslog again with a new ident and facility (a reload); -1 if the facility
+ * is unknown.  Safe while other threads log: there is no closelog() in
+ * between, and the ident they may be reading is never overwritten.
+ */
+int gg_log_reopen(struct gg_log *log, const char *ident, const char *facility);
 void gg_log_msg(const struct gg_log *log, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void gg_log_vmsg(const struct gg_log *log, int prio, const char *fmt, va_list ap)

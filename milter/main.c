@@ -96,8 +96,8 @@ static int check_socket(const struct gg_config *cfg, char *err, size_t errsize)
 	return 0;
 }
 
-/* validate - the checks' settings and milter_socket */
-static enum gg_status validate(const struct gg_config *cfg, char *err, size_t errsize)
+/* mlt_validate - the checks' settings and milter_socket */
+enum gg_status mlt_validate(const struct gg_config *cfg, char *err, size_t errsize)
 {
 	enum gg_status st = gg_checks_validate(cfg, err, errsize);
 
@@ -109,7 +109,7 @@ static enum gg_status validate(const struct gg_config *cfg, char *err, size_t er
 /* mlt_load_config - file, then -o overrides, then checks */
 struct gg_config *mlt_load_config(const struct milter *m, char *err, size_t errsize)
 {
-	return gg_daemon_config(&m->args, validate, err, errsize);
+	return gg_daemon_config(&m->args, mlt_validate, err, errsize);
 }
 
 /* socket_path - the file of a unix socket, or NULL for inet */
@@ -204,11 +204,16 @@ int main(int argc, char **argv)
 		gg_config_free(m.cfg);
 		return 1;
 	}
-	if (!m.args.foreground && gg_daemon_background(MLT_PROG, &report_fd) != 0) {
-		fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
-			strerror(errno));
-		gg_config_free(m.cfg);
-		return 1;
+	if (!m.args.foreground) {
+		int parent_status;
+		if (gg_daemon_background(MLT_PROG, &report_fd, &parent_status) != GG_OK) {
+			fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
+				strerror(errno));
+			gg_config_free(m.cfg);
+			return 1;
+		}
+		if (parent_status >= 0)
+			_exit(parent_status);	/* the child owns the socket now */
 	}
 	dbdir = gg_store_bdb_dir(m.cfg->database);
 	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||

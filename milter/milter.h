@@ -12,8 +12,9 @@
  * (fail open) and logs one line saying why.
  *
  * main.c owns start-up and shutdown; render.c turns verdicts into SMTP
- * replies, headers and log lines; maint.c runs the database's checkpoint
- * and expiry timers on the engine thread.
+ * replies, headers and log lines; the engine thread runs the host both
+ * daemons share (daemon/host.h: reload, statistics, probes, database
+ * timers).
  */
 #ifndef GG_MILTER_H
 #define GG_MILTER_H
@@ -27,6 +28,7 @@
 #include "engine/engine.h"
 #include "daemon/log.h"
 #include "engine/score.h"
+#include "lib/list.h"
 #include "store/store.h"
 
 #define MLT_PROG "greygate-milter"
@@ -54,7 +56,7 @@ struct mlt_answer {
  * thread only" are never touched by the asker.
  */
 struct mlt_job {
-	struct mlt_job *next;		/* queue link, then the worker's list */
+	struct mlt_job *next;		/* queue link, then the list mlt_queue_take() returns */
 	struct mlt_job *prev;
 	struct gg_request req;
 	struct mlt_answer ans;
@@ -66,6 +68,7 @@ struct mlt_job {
 	enum mlt_outcome outcome;
 	/* Engine thread only: */
 	void *owner;			/* the worker deciding it */
+	struct gg_list run;		/* on the worker's list of jobs in the pipeline */
 	struct gg_eval_job *eval;	/* in the pipeline */
 };
 
@@ -98,6 +101,8 @@ struct milter {
 
 /* main.c: load, override and check a configuration snapshot; NULL with err on failure. */
 struct gg_config *mlt_load_config(const struct milter *m, char *err, size_t errsize);
+/* main.c: what a snapshot must pass beyond the file's syntax (the checks, milter_socket). */
+enum gg_status mlt_validate(const struct gg_config *cfg, char *err, size_t errsize);
 
 /* queue.c */
 int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize);
@@ -122,14 +127,6 @@ const char *mlt_outcome_str(enum mlt_outcome o);
 int mlt_worker_start(struct milter *m, char *err, size_t errsize);
 /* Stop it (after smfi_main() returned): answer what waits, join, free. */
 void mlt_worker_stop(struct milter *m);
-
-/* maint.c: database timers on the engine thread's loop. */
-struct event_base;
-struct mlt_maint;
-struct mlt_maint *mlt_maint_start(struct event_base *base, struct milter *m);
-/* The configuration changed: re-arm timers whose interval changed. */
-void mlt_maint_reload(struct mlt_maint *mt, const struct gg_config *old);
-void mlt_maint_stop(struct mlt_maint *mt);
 
 /* callbacks.c: register the filter with libmilter (before smfi_opensocket). */
 int mlt_callbacks_register(struct milter *m);

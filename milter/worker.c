@@ -3,8 +3,9 @@
  *
  * greygate-milter runs the same engine as greygate-policyd on one thread of
  * its own, with a libevent loop that carries the c-ares resolver and the
- * SPF workers' results (gg_checks), the Berkeley DB timers (maint.c), the
- * SIGHUP and SIGUSR1 handlers and the wake-up eventfd of the job queue.
+ * SPF workers' results (gg_checks), the host both daemons share
+ * (daemon/host.h: SIGHUP reload, SIGUSR1 statistics, list probes, the
+ * database timers) and the wake-up eventfd of the job queue.
  *
  * Per job: the evaluation pipeline (checks/eval.h) that greygate-policyd
  * uses too - prefilter, remembered outcome, DNS/SPF checks, and the batch
@@ -21,10 +22,13 @@
  * calls mlt_worker_stop(), which answers every waiting job STOPPING,
  * cancels running checks and joins this thread.
  *
- * Reload (SIGHUP) builds a new configuration snapshot and new checks here,
- * on this thread, and swaps them in; libmilter threads never read the
- * configuration, so nothing else needs to know, except the queue's
- * deadline.  A bad file keeps the running configuration and says why.
+ * Reload (SIGHUP, daemon/host.c) builds a new configuration snapshot and
+ * new checks here, on this thread, and swaps them in; libmilter threads
+ * never read the configuration, so nothing else needs to know, except the
+ * queue's deadline (reloaded()).  They do log, while the host may reopen
+ * syslog and change log_verbose: gg_log_reopen() is safe for that.  SPF
+ * worker threads started by the reload get SIGHUP and SIGUSR1 blocked
+ * (threads_begin/threads_end), as at start-up.
  */
 #include <errno.h>
 #include <signal.h>
@@ -35,7 +39,9 @@
 
 #include <event2/event.h>
 
+#include "daemon/host.h"
 #include "milter/milter.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 struct mlt_worker {
@@ -44,9 +50,10 @@ struct mlt_worker {
 	int running_thread;		/* pthread_create succeeded */
 	struct event_base *base;
 	struct gg_eval *eval;		/* the pipeline: engine, checks, batch */
-	struct mlt_maint *maint;
-	struct event *ev_wake, *ev_hup, *ev_usr1, *ev_probe;
-	struct mlt_job *running;	/* jobs in the pipeline */
+	struct gg_host *host;		/* SIGHUP, SIGUSR1, list probes, database timers */
+	sigset_t saved_mask;		/* during a reload: the mask to restore */
+	struct event *ev_wake;
+	struct gg_list running;		/* jobs in the pipeline (mlt_job.run) */
 	unsigned long decided, dropped;	/* jobs answered; jobs dropped after their deadline */
 };
 
@@ -59,22 +66,12 @@ static long wait_ms(const struct gg_config *cfg)
 /* link_running / unlink_running - the jobs handed to the pipeline and not yet back */
 static void link_running(struct mlt_worker *w, struct mlt_job *j)
 {
-	j->prev = NULL;
-	j->next = w->running;
-	if (w->running)
-		w->running->prev = j;
-	w->running = j;
+	gg_list_push_front(&w->running, &j->run);
 }
 
-static void unlink_running(struct mlt_worker *w, struct mlt_job *j)
+static void unlink_running(struct mlt_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		w->running = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	j->next = j->prev = NULL;
+	gg_list_remove(&j->run);
 }
 
 /* wanted - the pipeline is about to decide: is the asker still waiting? */
@@ -92,7 +89,7 @@ static void on_decided(void *arg, const struct gg_eval_result *r)
 	struct mlt_job *j = arg;
 	struct mlt_worker *w = j->owner;
 
-	unlink_running(w, j);
+	unlink_running(j);
 	j->eval = NULL;
 	if (r->outcome != GG_EVAL_DECIDED) {
 		/* The MTA was told CONTINUE already: no triplet was recorded for it. */
@@ -131,14 +128,16 @@ static void start_job(struct mlt_worker *w, struct mlt_job *j)
 static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
 {
 	struct mlt_job *j, *next;
+	struct gg_list *l;
 
 	for (j = taken; j != NULL; j = next) {
 		next = j->next;
 		j->next = NULL;
 		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
 	}
-	while ((j = w->running) != NULL) {
-		unlink_running(w, j);
+	while ((l = gg_list_first(&w->running)) != NULL) {
+		j = gg_list_entry(l, struct mlt_job, run);
+		unlink_running(j);
 		gg_eval_cancel(j->eval);
 		j->eval = NULL;
 		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
@@ -168,27 +167,6 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	gg_log_flush(&w->m->log);
 }
 
-/* log_probe - one line per DNS list whose health changed */
-static void log_probe(void *arg, const char *line)
-{
-	struct mlt_worker *w = arg;
-
-	if (strstr(line, "DEAD") != NULL)
-		gg_log_err(&w->m->log, "%s", line);
-	else
-		gg_log_info(&w->m->log, "%s", line);
-}
-
-/* on_probe - probe the DNS lists' RFC 5782 test entries */
-static void on_probe(evutil_socket_t fd, short what, void *arg)
-{
-	struct mlt_worker *w = arg;
-
-	(void)fd;
-	(void)what;
-	(void)gg_eval_probe(w->eval, log_probe, NULL, w);
-}
-
 /* block_signals - SPF worker threads inherit the mask: keep SIGHUP and SIGUSR1 for this one */
 static void block_signals(sigset_t *old)
 {
@@ -200,75 +178,37 @@ static void block_signals(sigset_t *old)
 	pthread_sigmask(SIG_BLOCK, &set, old);
 }
 
-/* changed - a setting that only a restart applies changed */
-static int changed(const char *a, const char *b)
-{
-	return strcmp(a, b) != 0;
-}
-
-/* on_hup - reload configuration, whitelists and checks; a bad file keeps the old ones */
-static void on_hup(evutil_socket_t sig, short what, void *arg)
+/* threads_begin / threads_end - around a reload, which may start SPF workers */
+static void threads_begin(void *arg)
 {
 	struct mlt_worker *w = arg;
-	struct milter *m = w->m;
-	struct gg_config *ncfg, *old = m->cfg;
-	sigset_t mask;
-	enum gg_status st;
-	char err[1024];
 
-	(void)sig;
-	(void)what;
-	err[0] = '\0';
-	if ((ncfg = mlt_load_config(m, err, sizeof(err))) == NULL) {
-		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
-		return;
-	}
-	block_signals(&mask);
-	st = gg_eval_reload(w->eval, ncfg, err, sizeof(err));
-	pthread_sigmask(SIG_SETMASK, &mask, NULL);
-	if (st != GG_OK) {
-		gg_log_err(&m->log, "reload refused, keeping the running configuration: %s", err);
-		gg_config_free(ncfg);
-		return;
-	}
-	if (changed(ncfg->milter_socket, old->milter_socket) || changed(ncfg->database, old->database) ||
-	    changed(ncfg->user, old->user) || changed(ncfg->pid_file, old->pid_file) ||
-	    changed(ncfg->syslog_name, old->syslog_name) ||
-	    changed(ncfg->syslog_facility, old->syslog_facility) ||
-	    ncfg->database_cache_size != old->database_cache_size ||
-	    ncfg->listen_unix_mode != old->listen_unix_mode || ncfg->log_verbose != old->log_verbose)
-		gg_log_warn(&m->log, "reload: changes to milter_socket, listen_unix_mode, database, "
-			    "database_cache_size, user, pid_file, syslog_name, syslog_facility or "
-			    "log_verbose take effect only after a restart");
-	m->cfg = ncfg;
-	mlt_queue_set_wait(&m->queue, wait_ms(ncfg));
-	/* Redis keeps each record greylist_max_age (plus a margin); BDB ignores this. */
-	if (ncfg->greylist_max_age != old->greylist_max_age)
-		(void)gg_store_set_lifetime(m->store, ncfg->greylist_max_age);
-	{
-		/* New lists: probe them now, then every dnsbl_probe_interval. */
-		struct timeval pi = { ncfg->dnsbl_probe_interval, 0 };
-		event_add(w->ev_probe, &pi);
-		event_active(w->ev_probe, EV_TIMEOUT, 0);
-	}
-	mlt_maint_reload(w->maint, old);
-	/* Decisions are synchronous on this thread: nothing refers to the old snapshot now. */
-	gg_config_free(old);
-	gg_log_info(&m->log, "configuration reloaded from %s", m->args.config_path);
+	block_signals(&w->saved_mask);
 }
 
-/* on_usr1 - statistics lines */
-static void on_usr1(evutil_socket_t sig, short what, void *arg)
+static void threads_end(void *arg)
+{
+	struct mlt_worker *w = arg;
+
+	pthread_sigmask(SIG_SETMASK, &w->saved_mask, NULL);
+}
+
+/* reloaded - the one thing outside this thread that reads the configuration: the deadline */
+static void reloaded(void *arg, const struct gg_config *cfg, const struct gg_config *old)
+{
+	struct mlt_worker *w = arg;
+
+	(void)old;
+	mlt_queue_set_wait(&w->m->queue, wait_ms(cfg));
+}
+
+/* stats - the SIGUSR1 line: the queue's and this thread's counters, then the engine's */
+static void stats(void *arg, const struct gg_engine_stats *s)
 {
 	struct mlt_worker *w = arg;
 	struct mlt_queue *q = &w->m->queue;
-	struct gg_eval_stats es;
-	const struct gg_engine_stats *s = &es.engine;
 	unsigned long asked, timeouts, full, late;
 
-	(void)sig;
-	(void)what;
-	gg_eval_stats(w->eval, &es);
 	pthread_mutex_lock(&q->lock);
 	asked = q->asked;
 	timeouts = q->timeouts;
@@ -281,14 +221,12 @@ static void on_usr1(evutil_socket_t sig, short what, void *arg)
 		    w->decided, timeouts, late, w->dropped, full, s->requests, s->accepted,
 		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
 		    s->corrupt_records);
-	if (es.checks_enabled) {
-		const struct gg_checks_stats *cs = &es.checks;
-		gg_log_info(&w->m->log, "check statistics: checked=%lu remembered=%lu results_kept=%zu "
-			    "dns_cache_hits=%lu dns_shared=%lu dns_queries=%lu dns_answers_kept=%zu",
-			    cs->started, cs->result_hits, cs->result_entries, cs->dns_hits,
-			    cs->dns_joined, cs->dns_misses, cs->dns_entries);
-	}
 }
+
+static const struct gg_host_ops milter_host_ops = {
+	.stats = stats, .threads_begin = threads_begin, .threads_end = threads_end,
+	.reloaded = reloaded,
+};
 
 /* run - the engine thread's body */
 static void *run(void *arg)
@@ -309,13 +247,7 @@ static void free_worker(struct mlt_worker *w)
 {
 	if (w->ev_wake)
 		event_free(w->ev_wake);
-	if (w->ev_hup)
-		event_free(w->ev_hup);
-	if (w->ev_usr1)
-		event_free(w->ev_usr1);
-	if (w->ev_probe)
-		event_free(w->ev_probe);
-	mlt_maint_stop(w->maint);
+	gg_host_free(w->host);
 	gg_eval_free(w->eval);
 	if (w->base)
 		event_base_free(w->base);
@@ -326,7 +258,6 @@ static void free_worker(struct mlt_worker *w)
 int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 {
 	struct mlt_worker *w = calloc(1, sizeof(*w));
-	struct timeval pi;
 	int rc;
 
 	if (w == NULL) {
@@ -334,6 +265,7 @@ int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 		return -1;
 	}
 	w->m = m;
+	gg_list_init(&w->running);
 	mlt_queue_set_wait(&m->queue, wait_ms(m->cfg));
 	if ((w->base = event_base_new()) == NULL) {
 		snprintf(err, errsize, "cannot create the event loop");
@@ -351,20 +283,21 @@ int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 			goto fail;
 	}
 	w->ev_wake = event_new(w->base, m->queue.wake_fd, EV_READ | EV_PERSIST, on_wake, w);
-	w->ev_hup = evsignal_new(w->base, SIGHUP, on_hup, w);
-	w->ev_usr1 = evsignal_new(w->base, SIGUSR1, on_usr1, w);
-	w->ev_probe = event_new(w->base, -1, EV_PERSIST, on_probe, w);
-	w->maint = mlt_maint_start(w->base, m);
-	if (!w->ev_wake || !w->ev_hup || !w->ev_usr1 || !w->ev_probe || !w->maint ||
-	    event_add(w->ev_wake, NULL) != 0 || evsignal_add(w->ev_hup, NULL) != 0 ||
-	    evsignal_add(w->ev_usr1, NULL) != 0) {
+	if (!w->ev_wake || event_add(w->ev_wake, NULL) != 0) {
 		snprintf(err, errsize, "out of memory setting up the engine thread's events");
 		goto fail;
 	}
-	pi.tv_sec = m->cfg->dnsbl_probe_interval;
-	pi.tv_usec = 0;
-	event_add(w->ev_probe, &pi);
-	event_active(w->ev_probe, EV_TIMEOUT, 0);	/* probe at start-up */
+	{
+		/* SIGTERM and SIGINT stay with libmilter: no GG_HOST_TERM. */
+		struct gg_host_params hp = {
+			.prog = MLT_PROG, .socket_setting = "milter_socket", .flags = 0,
+			.base = w->base, .log = &m->log, .args = &m->args, .validate = mlt_validate,
+			.cfg = &m->cfg, .store = m->store, .eval = w->eval, .ops = &milter_host_ops,
+			.arg = w,
+		};
+		if (gg_host_start(&hp, &w->host, err, errsize) != GG_OK)
+			goto fail;
+	}
 	if ((rc = pthread_create(&w->thread, NULL, run, w)) != 0) {
 		snprintf(err, errsize, "cannot start the engine thread: %s", strerror(rc));
 		goto fail;

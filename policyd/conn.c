@@ -32,6 +32,7 @@
 
 #include "policyd/policy_proto.h"
 #include "policyd/policyd.h"
+#include "lib/list.h"
 #include "lib/util.h"
 #include "daemon/vlog.h"
 
@@ -43,7 +44,7 @@ struct conn {
 	struct policyd *pd;
 	int fd;
 	struct event *rev, *wev;
-	struct conn *prev, *next;
+	struct gg_list link;		/* on pd->conns */
 	char peer[80];
 	struct gg_policy_req pr;
 	int in_request;			/* some bytes of a request have arrived */
@@ -67,12 +68,7 @@ static void conn_free(struct conn *c)
 {
 	struct policyd *pd = c->pd;
 
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		pd->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	gg_list_remove(&c->link);
 	pd->nconns--;
 	if (c->evals > 0)
 		gg_eval_cancel_arg(pd->eval, c);
@@ -261,6 +257,7 @@ static void on_flushed(void *arg)
 /* policyd_conn_init - answers come from the pipeline */
 void policyd_conn_init(struct policyd *pd)
 {
+	gg_list_init(&pd->conns);
 	gg_eval_on_flush(pd->eval, on_flushed, pd);
 }
 
@@ -438,10 +435,7 @@ int policyd_conn_new(struct policyd *pd, int fd, const char *peer)
 		return -1;
 	}
 	(void)gg_strcpy(c->peer, sizeof(c->peer), peer);
-	c->next = pd->conns;
-	if (pd->conns)
-		pd->conns->prev = c;
-	pd->conns = c;
+	gg_list_push_front(&pd->conns, &c->link);
 	pd->nconns++;
 	arm_read(c);
 	return 0;
@@ -450,12 +444,14 @@ int policyd_conn_new(struct policyd *pd, int fd, const char *peer)
 /* policyd_conn_stop_all - SIGTERM: close idle connections, let others flush */
 void policyd_conn_stop_all(struct policyd *pd)
 {
-	struct conn *c, *next;
+	struct gg_list *l, *next;
 
 	/* Requests already complete are decided and answered first. */
 	gg_eval_flush(pd->eval);
-	for (c = pd->conns; c != NULL; c = next) {
-		next = c->next;
+	for (l = gg_list_first(&pd->conns); l != NULL; l = next) {
+		struct conn *c = gg_list_entry(l, struct conn, link);
+
+		next = gg_list_next(&pd->conns, l);
 		if (c->outlen == 0) {
 			conn_free(c);
 		} else {
@@ -468,8 +464,10 @@ void policyd_conn_stop_all(struct policyd *pd)
 /* policyd_conn_free_all - the loop has ended */
 void policyd_conn_free_all(struct policyd *pd)
 {
+	struct gg_list *l;
+
 	gg_eval_flush(pd->eval);
 	pd->stopping = 0;	/* no loopexit from conn_free now */
-	while (pd->conns != NULL)
-		conn_free(pd->conns);
+	while ((l = gg_list_first(&pd->conns)) != NULL)
+		conn_free(gg_list_entry(l, struct conn, link));
 }

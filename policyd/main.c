@@ -31,6 +31,7 @@
 #include "daemon/daemon.h"
 #include "policyd/policyd.h"
 #include "daemon/privs.h"
+#include "lib/hostport.h"
 #include "lib/util.h"
 
 #define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
@@ -53,55 +54,23 @@ struct gg_config *policyd_load_config(const struct policyd *pd, char *err, size_
 	return gg_daemon_config(&pd->args, gg_checks_validate, err, errsize);
 }
 
-/* bind_inet - "ADDR:PORT" or "[ADDR]:PORT" */
+/* bind_inet - "ADDR:PORT" or "[ADDR]:PORT", numeric (lib/hostport) */
 static int bind_inet(const char *spec, char *err, size_t errsize)
 {
-	char host[80];
-	const char *colon, *h = spec;
-	size_t hlen;
-	long port;
-	struct sockaddr_storage ss;
-	socklen_t sl;
+	struct gg_hostport hp;
 	int fd, on = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (*h == '[') {
-		const char *rb = strchr(h, ']');
-		if (rb == NULL || rb[1] != ':')
-			goto bad;
-		h++;
-		hlen = (size_t)(rb - h);
-		colon = rb + 1;
-	} else {
-		if ((colon = strrchr(h, ':')) == NULL)
-			goto bad;
-		hlen = (size_t)(colon - h);
-	}
-	if (hlen == 0 || hlen >= sizeof(host) || gg_parse_long(colon + 1, 1, 65535, &port) != GG_OK)
+	/* Every fault gets the one message that shows both accepted forms. */
+	if (gg_hostport_parse(spec, 0, 0, &hp, NULL) != GG_OK)
 		goto bad;
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		sl = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		sl = sizeof(*sin6);
-	} else {
-		goto bad;
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+	if ((fd = socket(hp.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		snprintf(err, errsize, "listen = inet:%s: socket: %s", spec, strerror(errno));
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if (ss.ss_family == AF_INET6)
+	if (hp.ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
-	if (bind(fd, (struct sockaddr *)&ss, sl) != 0) {
+	if (bind(fd, (struct sockaddr *)&hp.ss, hp.sslen) != 0) {
 		snprintf(err, errsize, "listen = inet:%s: cannot bind: %s", spec, strerror(errno));
 		close(fd);
 		return -1;
@@ -258,8 +227,13 @@ int main(int argc, char **argv)
 	raise_fd_limit(&pd);
 	if (policyd_bind(&pd, err, sizeof(err)) != 0)
 		return startup_failed(&pd, "%s", err);
-	if (!pd.args.foreground && gg_daemon_background(PROG, &report_fd) != 0)
-		return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
+	if (!pd.args.foreground) {
+		int parent_status;
+		if (gg_daemon_background(PROG, &report_fd, &parent_status) != GG_OK)
+			return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
+		if (parent_status >= 0)
+			_exit(parent_status);	/* the child owns the sockets now */
+	}
 	if (gg_store_open(pd.cfg->database, (size_t)pd.cfg->database_cache_size, &pd.store,
 			  err, sizeof(err)) != GG_OK ||
 	    gg_store_set_lifetime(pd.store, pd.cfg->greylist_max_age) != GG_OK ||

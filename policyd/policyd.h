@@ -3,8 +3,8 @@
  *
  * main.c owns start-up: arguments, configuration, sockets, daemon mode,
  * database and privileges.  server.c owns the running daemon: the event
- * loop, listeners, signals and database timers; conn.c owns each client
- * connection and the protocol exchange.
+ * loop and the listeners, daemon/host.c the signals, reload and timers;
+ * conn.c owns each client connection and the protocol exchange.
  */
 #ifndef GG_POLICYD_H
 #define GG_POLICYD_H
@@ -15,8 +15,10 @@
 #include "checks/eval.h"
 #include "engine/config.h"
 #include "daemon/daemon.h"
+#include "daemon/host.h"
 #include "engine/engine.h"
 #include "daemon/log.h"
+#include "lib/list.h"
 #include "store/store.h"
 
 #define POLICYD_MAX_LISTENERS 16
@@ -34,18 +36,14 @@ struct policyd {
 	int nlisten;
 	struct evconnlistener *listener[POLICYD_MAX_LISTENERS];
 
-	struct conn *conns;		/* doubly linked list of open connections */
+	struct gg_list conns;		/* open connections (conn.c's struct conn) */
 	long nconns;
 	unsigned long refused_conns;	/* over policy_max_connections */
 	int stopping;
 
 	struct gg_eval *eval;		/* the pipeline: engine, checks, batch */
-	struct event *ev_probe;		/* RFC 5782 probes of the DNS lists */
-	struct event *ev_hup, *ev_term, *ev_int, *ev_usr1;
-	struct event *ev_checkpoint, *ev_expire, *ev_expire_step, *ev_stop_deadline;
-	struct gg_expire_stats expire_stats;
-	int expire_running;
-	int maintained;			/* the store checkpoints on its own thread */
+	struct gg_host *host;		/* signals, reload, probes, database timers */
+	struct event *ev_stop_deadline;	/* SIGTERM: the grace period for unsent answers */
 };
 
 /* Load, override and check a configuration snapshot; NULL with err set on failure. */

@@ -14,20 +14,12 @@
 #include <time.h>
 #include <hiredis/hiredis.h>
 
+#include "lib/clock.h"
 #include "store/store_redis.h"
 #include "store/store_redis_conn.h"
 
 #define RETRY_MIN_NS 1000000000LL	/* at most one connection attempt a second... */
 #define RETRY_MAX_SHIFT 3		/* ...and after failures in a row, one every 8 s */
-
-/* now_ns - the monotonic clock */
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* gg_store_redis_seterr - remember the reason of a failure, prefixed with the server */
 enum gg_status gg_store_redis_seterr(struct store_redis *s, const char *fmt, ...)
@@ -65,7 +57,7 @@ enum gg_status gg_store_redis_drop(struct store_redis *s, const char *what)
 	s->c = NULL;
 	snprintf(s->conn_error, sizeof(s->conn_error), "%s", s->base.error);
 	s->failures++;
-	s->last_failure = now_ns();
+	s->last_failure = gg_clock_ns();
 	return GG_EDB;
 }
 
@@ -125,7 +117,7 @@ enum gg_status gg_store_redis_connect(struct store_redis *s)
 	 * failure, doubling up to 8 s while failures go on.
 	 */
 	if (s->failures > 0 &&
-	    now_ns() - s->last_failure < RETRY_MIN_NS << (s->failures - 1 < RETRY_MAX_SHIFT ?
+	    gg_clock_ns() - s->last_failure < RETRY_MIN_NS << (s->failures - 1 < RETRY_MAX_SHIFT ?
 							  s->failures - 1 : RETRY_MAX_SHIFT)) {
 		snprintf(s->base.error, sizeof(s->base.error), "%s", s->conn_error);
 		return GG_EDB;
@@ -166,6 +158,6 @@ enum gg_status gg_store_redis_connect(struct store_redis *s)
 failed:
 	snprintf(s->conn_error, sizeof(s->conn_error), "%s", s->base.error);
 	s->failures++;
-	s->last_failure = now_ns();
+	s->last_failure = gg_clock_ns();
 	return GG_EDB;
 }

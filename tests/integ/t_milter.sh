@@ -194,6 +194,20 @@ else
 fi
 run_lua reload
 
+# A second SIGHUP turns log_verbose on: the milter applies it at once, as
+# greygate-policyd does (it used to warn that log_verbose needs a restart).
+# Proof: the expiry walk's debug line, which only a verbose log shows, with
+# database_expire_interval (re-armed on reload) lowered to see it soon.
+n_before=$(grep -c 'reload: changes to' "$LOG1")
+printf 'log_verbose = yes\ndatabase_expire_interval = 1s\n' >>"$RUN/m1.conf"
+kill -HUP "$M1_PID"
+if wait_file_grep "$LOG1" 'database expiry: examined=' 8 >/dev/null; then
+    pass "SIGHUP applies log_verbose = yes without a restart"
+else
+    fail "SIGHUP applies log_verbose = yes without a restart" "no debug line after the reload"
+fi
+check_eq "that reload warns of nothing needing a restart" "$n_before" "$(grep -c 'reload: changes to' "$LOG1")"
+
 # SIGTERM: libmilter polls, so allow several seconds.
 t_stop=$(date +%s.%N)
 kill -TERM "$M1_PID"

@@ -1,28 +1,20 @@
 /*
- * maint.c - the triplet database's upkeep on the engine thread's loop
- *
- * The same schedule as greygate-policyd: a checkpoint every
- * database_checkpoint_interval (on the store's own thread when it has one,
- * else from a timer here), and an expiry walk every
- * database_expire_interval, done in slices of database_expire_slice records
- * every 20 ms so recipients waiting for a verdict never stall behind it.
- * The first walk starts soon after start-up, so a milter restarted often
- * still expires.  Everything here runs on the engine thread: the store
- * belongs to it.
+ * maint.c - checkpoint and expiry timers of the triplet database (see maint.h)
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <event2/event.h>
-
-#include "milter/milter.h"
+#include "daemon/maint.h"
 
 #define EXPIRE_STEP_USEC 20000
+#define FIRST_EXPIRE_MAX 10		/* seconds after start-up, at most */
 
-struct mlt_maint {
-	struct milter *m;
+struct gg_maint {
+	struct gg_store *store;
+	const struct gg_config *cfg;
+	const struct gg_log *log;
 	struct event *ev_checkpoint, *ev_expire, *ev_expire_step;
 	struct gg_expire_stats stats;
 	int running;			/* an expiry walk is under way */
@@ -32,37 +24,35 @@ struct mlt_maint {
 /* on_checkpoint - bound the database log */
 static void on_checkpoint(evutil_socket_t fd, short what, void *arg)
 {
-	struct mlt_maint *mt = arg;
-	struct gg_store *store = mt->m->store;
+	struct gg_maint *mt = arg;
 	char err[256];
 
 	(void)fd;
 	(void)what;
 	if (mt->maintained) {
 		/* The store's own thread checkpoints; report what went wrong there. */
-		if (store->ops->maintain_error(store, err, sizeof(err)))
-			gg_log_err(&mt->m->log, "database maintenance (checkpoint) failed: %s", err);
+		if (mt->store->ops->maintain_error(mt->store, err, sizeof(err)))
+			gg_log_err(mt->log, "database maintenance (checkpoint) failed: %s", err);
 		return;
 	}
-	if (gg_store_checkpoint_now(store) != GG_OK)
-		gg_log_err(&mt->m->log, "database checkpoint failed: %s", gg_store_error(store));
+	if (gg_store_checkpoint_now(mt->store) != GG_OK)
+		gg_log_err(mt->log, "database checkpoint failed: %s", gg_store_error(mt->store));
 }
 
 /* on_expire_step - one bounded slice of the expiry walk */
 static void on_expire_step(evutil_socket_t fd, short what, void *arg)
 {
-	struct mlt_maint *mt = arg;
-	struct gg_store *store = mt->m->store;
+	struct gg_maint *mt = arg;
 	struct timeval step = { 0, EXPIRE_STEP_USEC };
-	uint64_t before = (uint64_t)time(NULL) - (uint64_t)mt->m->cfg->greylist_max_age;
+	uint64_t before = (uint64_t)time(NULL) - (uint64_t)mt->cfg->greylist_max_age;
 	int done = 0;
 
 	(void)fd;
 	(void)what;
-	if (store->ops->expire_slice(store, before, (unsigned)mt->m->cfg->database_expire_slice,
-				     &mt->stats, &done) != GG_OK) {
-		gg_log_err(&mt->m->log, "database expiry step failed: %s; will retry at the next "
-			   "expiry run", gg_store_error(store));
+	if (mt->store->ops->expire_slice(mt->store, before, (unsigned)mt->cfg->database_expire_slice,
+					 &mt->stats, &done) != GG_OK) {
+		gg_log_err(mt->log, "database expiry step failed: %s; will retry at the next "
+			   "expiry run", gg_store_error(mt->store));
 		done = 1;
 	}
 	if (!done) {
@@ -70,7 +60,7 @@ static void on_expire_step(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	mt->running = 0;
-	gg_log_msg(&mt->m->log, mt->stats.expired || mt->stats.corrupt ? LOG_INFO : LOG_DEBUG,
+	gg_log_msg(mt->log, mt->stats.expired || mt->stats.corrupt ? LOG_INFO : LOG_DEBUG,
 		   "database expiry: examined=%lu expired=%lu corrupt_deleted=%lu",
 		   mt->stats.examined, mt->stats.expired, mt->stats.corrupt);
 }
@@ -78,7 +68,7 @@ static void on_expire_step(evutil_socket_t fd, short what, void *arg)
 /* on_expire - start an expiry walk unless one is running */
 static void on_expire(evutil_socket_t fd, short what, void *arg)
 {
-	struct mlt_maint *mt = arg;
+	struct gg_maint *mt = arg;
 	struct timeval now = { 0, 0 };
 
 	(void)fd;
@@ -90,24 +80,26 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(mt->ev_expire_step, &now);
 }
 
-/* mlt_maint_start - timers on base; NULL if out of memory */
-struct mlt_maint *mlt_maint_start(struct event_base *base, struct milter *m)
+/* gg_maint_start - the timers, armed; the first walk within FIRST_EXPIRE_MAX seconds */
+struct gg_maint *gg_maint_start(struct event_base *base, struct gg_store *store,
+				const struct gg_config *cfg, const struct gg_log *log)
 {
-	struct mlt_maint *mt = calloc(1, sizeof(*mt));
-	const struct gg_config *cfg = m->cfg;
-	struct gg_store *store = m->store;
+	struct gg_maint *mt = calloc(1, sizeof(*mt));
 	struct timeval cp = { cfg->database_checkpoint_interval, 0 };
 	struct timeval ex = { cfg->database_expire_interval, 0 };
-	struct timeval first = { cfg->database_expire_interval < 10 ? cfg->database_expire_interval : 10, 0 };
+	struct timeval first = { cfg->database_expire_interval < FIRST_EXPIRE_MAX ?
+				 cfg->database_expire_interval : FIRST_EXPIRE_MAX, 0 };
 
 	if (mt == NULL)
 		return NULL;
-	mt->m = m;
+	mt->store = store;
+	mt->cfg = cfg;
+	mt->log = log;
 	mt->ev_checkpoint = event_new(base, -1, EV_PERSIST, on_checkpoint, mt);
 	mt->ev_expire = event_new(base, -1, EV_PERSIST, on_expire, mt);
 	mt->ev_expire_step = evtimer_new(base, on_expire_step, mt);
 	if (!mt->ev_checkpoint || !mt->ev_expire || !mt->ev_expire_step) {
-		mlt_maint_stop(mt);
+		gg_maint_free(mt);
 		return NULL;
 	}
 	/* Checkpoints off the loop when the store can; else from the timer. */
@@ -115,7 +107,7 @@ struct mlt_maint *mlt_maint_start(struct event_base *base, struct milter *m)
 		if (store->ops->maintain(store, cfg->database_checkpoint_interval) == GG_OK)
 			mt->maintained = 1;
 		else
-			gg_log_warn(&m->log, "%s; checkpointing from the event loop instead",
+			gg_log_warn(log, "%s; checkpointing from the event loop instead",
 				    gg_store_error(store));
 	}
 	event_add(mt->ev_checkpoint, &cp);
@@ -125,11 +117,11 @@ struct mlt_maint *mlt_maint_start(struct event_base *base, struct milter *m)
 	return mt;
 }
 
-/* mlt_maint_reload - re-arm the timers whose interval changed */
-void mlt_maint_reload(struct mlt_maint *mt, const struct gg_config *old)
+/* gg_maint_reload - the new snapshot; re-arm the timers whose interval changed */
+void gg_maint_reload(struct gg_maint *mt, const struct gg_config *cfg,
+		     const struct gg_config *old)
 {
-	const struct gg_config *cfg = mt->m->cfg;
-
+	mt->cfg = cfg;
 	if (cfg->database_checkpoint_interval != old->database_checkpoint_interval) {
 		struct timeval cp = { cfg->database_checkpoint_interval, 0 };
 		event_add(mt->ev_checkpoint, &cp);
@@ -140,8 +132,16 @@ void mlt_maint_reload(struct mlt_maint *mt, const struct gg_config *old)
 	}
 }
 
-/* mlt_maint_stop - the loop has ended (or never ran) */
-void mlt_maint_stop(struct mlt_maint *mt)
+/* gg_maint_halt - no more checkpoints or expiry steps */
+void gg_maint_halt(struct gg_maint *mt)
+{
+	event_del(mt->ev_checkpoint);
+	event_del(mt->ev_expire);
+	event_del(mt->ev_expire_step);
+}
+
+/* gg_maint_free - the loop has ended (or never ran) */
+void gg_maint_free(struct gg_maint *mt)
 {
 	if (mt == NULL)
 		return;
