@@ -63,33 +63,14 @@ struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
 							      size_t errsize),
 				   char *err, size_t errsize)
 {
-	struct gg_config *cfg = gg_config_new();
+	struct gg_config *cfg = gg_config_read(a->config_path, a->overrides, a->noverrides, err,
+					       errsize);
 
-	if (cfg == NULL) {
-		snprintf(err, errsize, "out of memory");
+	if (cfg != NULL && validate != NULL && validate(cfg, err, errsize) != GG_OK) {
+		gg_config_free(cfg);
 		return NULL;
 	}
-	if (gg_config_load(cfg, a->config_path, err, errsize) != GG_OK)
-		goto fail;
-	for (int i = 0; i < a->noverrides; i++)
-		if (gg_config_override(cfg, a->overrides[i], err, errsize) != GG_OK)
-			goto fail;
-	if (gg_config_finish(cfg, err, errsize) != GG_OK)
-		goto fail;
-	/* The database setting's syntax, so -t catches it (the file's line first). */
-	{
-		char msg[512];
-		if (gg_store_check_spec(cfg->database, msg, sizeof(msg)) != GG_OK) {
-			snprintf(err, errsize, "%s: %s", gg_config_where(cfg, "database"), msg);
-			goto fail;
-		}
-	}
-	if (validate != NULL && validate(cfg, err, errsize) != GG_OK)
-		goto fail;
 	return cfg;
-fail:
-	gg_config_free(cfg);
-	return NULL;
 }
 
 /* gg_daemon_background - fork; the parent learns the child's start-up verdict */

@@ -32,8 +32,8 @@
 
 #include <libmilter/mfapi.h>
 
-#include "checks/checks.h"
 #include "engine/config.h"
+#include "checks/eval.h"
 #include "daemon/daemon.h"
 #include "milter/milter.h"
 #include "daemon/privs.h"
@@ -99,7 +99,7 @@ static int check_socket(const struct gg_config *cfg, char *err, size_t errsize)
 /* mlt_validate - the checks' settings and milter_socket */
 enum gg_status mlt_validate(const struct gg_config *cfg, char *err, size_t errsize)
 {
-	enum gg_status st = gg_checks_validate(cfg, err, errsize);
+	enum gg_status st = gg_eval_validate(cfg, err, errsize);
 
 	if (st != GG_OK)
 		return st;

@@ -26,8 +26,8 @@
 
 #include <event2/event.h>
 
-#include "checks/checks.h"
 #include "engine/config.h"
+#include "checks/eval.h"
 #include "daemon/daemon.h"
 #include "policyd/policyd.h"
 #include "daemon/privs.h"
@@ -51,7 +51,7 @@ static void usage(FILE *fp)
 /* policyd_load_config - file, then -o overrides, then checks */
 struct gg_config *policyd_load_config(const struct policyd *pd, char *err, size_t errsize)
 {
-	return gg_daemon_config(&pd->args, gg_checks_validate, err, errsize);
+	return gg_daemon_config(&pd->args, gg_eval_validate, err, errsize);
 }
 
 /* bind_inet - "ADDR:PORT" or "[ADDR]:PORT", numeric (lib/hostport) */

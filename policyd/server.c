@@ -20,7 +20,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "checks/checks.h"
+#include "checks/eval.h"
 #include "daemon/host.h"
 #include "policyd/policyd.h"
 #include "lib/util.h"
@@ -132,7 +132,7 @@ int policyd_run(struct policyd *pd)
 {
 	struct gg_host_params hp = {
 		.prog = "greygate-policyd", .socket_setting = "listen", .flags = GG_HOST_TERM,
-		.base = pd->base, .log = &pd->log, .args = &pd->args, .validate = gg_checks_validate,
+		.base = pd->base, .log = &pd->log, .args = &pd->args, .validate = gg_eval_validate,
 		.cfg = &pd->cfg, .store = pd->store, .ops = &policyd_host_ops, .arg = pd,
 	};
 	char err[1024];
