@@ -27,29 +27,19 @@
 
 static void lookup_cb(const struct gg_dns_result *res, void *arg);
 
-/* ------------------------------------------------------------ defaults */
+/* ------------------------------------------------------------ parameters */
 
-/* gg_dnscheck_params_default - documented defaults */
-void gg_dnscheck_params_default(struct gg_dnscheck_params *p)
+/*
+ * gg_dnscheck_params_init - every field zero (no lists, every check off)
+ *
+ * The defaults of greygate.conf(5) live in one place, the configuration
+ * table (engine/config.c); the caller sets every value it wants.
+ */
+void gg_dnscheck_params_init(struct gg_dnscheck_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->timeout_ms = 3000;
-	p->cache_size = 10000;
-	p->cache_min_ttl = 60;
-	p->cache_max_ttl = 3600;
-	p->rhsbl_sender = 1;
-	p->rhsbl_helo = 1;
-	p->rhsbl_client = 1;
-	p->rdns_missing_weight = 1.0;
-	p->rdns_unconfirmed_weight = 0.5;
-	p->rdns_dynamic_weight = 1.0;
 	p->rdns_generic_patterns = NULL;
-	p->rdns_generic_address = 1;
-	p->helo_ip_mismatch_weight = 1.0;
-	p->helo_ours_weight = 2.0;
-	p->helo_not_fqdn_weight = 0.5;
-	p->helo_unresolvable_weight = 0.5;
-	p->helo_own_names = "";
+	p->helo_own_names = NULL;
 }
 
 /* ------------------------------------------------------------ helpers */
