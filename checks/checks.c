@@ -111,7 +111,7 @@ fail:
 /* dns_params - the list checker's parameters from the configuration */
 static void dns_params(const struct gg_config *cfg, struct gg_checks *ck, struct gg_dnscheck_params *p)
 {
-	gg_dnscheck_params_default(p);
+	gg_dnscheck_params_init(p);
 	p->timeout_ms = cfg->dns_timeout * 1000;
 	p->cache_size = (size_t)cfg->dns_cache_size;
 	p->cache_min_ttl = (unsigned)cfg->dns_cache_min_ttl;

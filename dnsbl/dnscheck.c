@@ -1,135 +1,51 @@
 /*
- * dnscheck.c - DNS lists, reverse DNS and HELO checks for one client
- *             (see dnscheck.h)
+ * dnscheck.c - one check of a client: its lookups, reasons, deadline and
+ *             callback; the checker's public API (see dnscheck.h)
  *
  * A check (struct gg_dnscheck_req) owns a list of outstanding lookups.
  * Each lookup goes through the cache (cache.h): a cached answer is handled
  * at once, otherwise the lookup waits for a shared query.  Handling an
- * answer may start further lookups (the TXT of a listing, the forward
- * confirmation of a PTR name, RHSBL of the verified client name).  When no
- * lookup is left, or at the deadline, the check is finished: outstanding
- * lookups become "(timeout)" reasons, the reasons are sorted, and done_ev
- * is activated so the callback runs on the next loop turn, never from
- * inside gg_dnscheck_start().
+ * answer (dnscheck_lists.c, dnscheck_rdns.c, dnscheck_helo.c) may start
+ * further lookups (the TXT of a listing, the forward confirmation of a PTR
+ * name, RHSBL of the verified client name).  When no lookup is left, or at
+ * the deadline, the check is finished: outstanding lookups become
+ * "(timeout)" reasons, the reasons are sorted, and done_ev is activated so
+ * the callback runs on the next loop turn, never from inside
+ * gg_dnscheck_start().
  */
-#include <ctype.h>
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include "dnsbl/dnscheck.h"
 #include "dnsbl/dnscheck_int.h"
 #include "dnsbl/dnscheck_probe.h"
-#include "dns/qname.h"
+#include "lib/clock.h"
 #include "lib/util.h"
 
-enum lk_kind { LK_LIST, LK_TXT, LK_PTR, LK_FWD, LK_HELO };
-
-/* RHSBL targets, in reason order. */
-enum { T_SENDER, T_HELO, T_CLIENT, T_COUNT };
-static const char *const target_name[T_COUNT] = { "sender", "helo", "client" };
-
-/* Sort keys: reasons come out in this order whatever order answers arrive. */
-#define KEY_DNSBL 1000
-#define KEY_DNSWL 2000
-#define KEY_RHSBL 3000
-#define KEY_RDNS 5000
-#define KEY_HELO 6000
-
-struct lookup {
-	struct lookup *prev, *next;	/* the check's outstanding lookups */
-	struct gg_dnscheck_req *q;
-	enum lk_kind kind;
-	enum gg_list_kind lkind;	/* LK_LIST, LK_TXT */
-	size_t li;			/* first list entry with this zone */
-	int target;			/* RHSBL target */
-	int reason;			/* LK_TXT: the reason to fill in */
-	struct gg_dnscache_wait *wait;
-	char qname[GG_DNS_NAME_MAX + 1];
-	char name[GG_DNS_NAME_MAX + 1];	/* LK_FWD: the PTR name being confirmed */
-};
-
-struct gg_dnscheck_req {
-	struct gg_dnscheck_req *prev, *next;	/* dc->reqs */
-	struct gg_dnscheck *dc;
-	gg_dnscheck_cb cb;
-	void *arg;
-	struct event *deadline;
-	struct event *done_ev;
-	struct lookup *pending;
-	size_t npending;
-	int starting;			/* inside gg_dnscheck_start() */
-	int finished;			/* reasons final; done_ev activated */
-	unsigned checks;
-	struct timespec t0;
-	struct gg_addr client;
-	char addr_str[GG_ADDR_STRLEN];
-	char pf_client_name[GG_DNS_NAME_MAX + 1];
-	char pf_reverse_name[GG_DNS_NAME_MAX + 1];
-	char helo[GG_DNS_NAME_MAX + 1];
-	char sender[GG_DNS_NAME_MAX + 1];
-	/* reverse DNS progress */
-	int want_rdns;			/* rdns reasons wanted */
-	int rdns_done;
-	int fwd_pending, fwd_error;
-	enum gg_status fwd_error_st;
-	char fwd_why[600];
-	/* HELO progress */
-	int helo_pending, helo_resolves, helo_error, helo_reported;
-	enum gg_status helo_error_st;
-	/* RHSBL targets already looked up (a domain counts once) */
-	char rhs_done[T_COUNT][GG_DNS_NAME_MAX + 1];
-	/* Reasons grow as needed: most checks have none or one. */
-	struct gg_dnscheck_reason *rv;
-	int *keys;
-	size_t cap;
-	struct gg_dnscheck_result res;
-};
-
 static void lookup_cb(const struct gg_dns_result *res, void *arg);
-static void rdns_set(struct gg_dnscheck_req *q, enum gg_rdns_state st, const char *why);
 
-/* ------------------------------------------------------------ defaults */
+/* ------------------------------------------------------------ parameters */
 
-/* gg_dnscheck_params_default - documented defaults */
-void gg_dnscheck_params_default(struct gg_dnscheck_params *p)
+/*
+ * gg_dnscheck_params_init - every field zero (no lists, every check off)
+ *
+ * The defaults of greygate.conf(5) live in one place, the configuration
+ * table (engine/config.c); the caller sets every value it wants.
+ */
+void gg_dnscheck_params_init(struct gg_dnscheck_params *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->timeout_ms = 3000;
-	p->cache_size = 10000;
-	p->cache_min_ttl = 60;
-	p->cache_max_ttl = 3600;
-	p->rhsbl_sender = 1;
-	p->rhsbl_helo = 1;
-	p->rhsbl_client = 1;
-	p->rdns_missing_weight = 1.0;
-	p->rdns_unconfirmed_weight = 0.5;
-	p->rdns_dynamic_weight = 1.0;
 	p->rdns_generic_patterns = NULL;
-	p->rdns_generic_address = 1;
-	p->helo_ip_mismatch_weight = 1.0;
-	p->helo_ours_weight = 2.0;
-	p->helo_not_fqdn_weight = 0.5;
-	p->helo_unresolvable_weight = 0.5;
-	p->helo_own_names = "";
+	p->helo_own_names = NULL;
 }
 
 /* ------------------------------------------------------------ helpers */
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* norm_name - lower-case copy without trailing dot; "" if it does not fit */
-static void norm_name(char *dst, size_t size, const char *src)
+void gg_dnscheck_norm_name_(char *dst, size_t size, const char *src)
 {
 	size_t len;
 
@@ -143,17 +59,7 @@ static void norm_name(char *dst, size_t size, const char *src)
 	gg_str_lower(dst);
 }
 
-static struct gg_lists *list_set(const struct gg_dnscheck *dc, enum gg_list_kind kind)
-{
-	switch (kind) {
-	case GG_LIST_DNSBL:	return dc->p.dnsbl;
-	case GG_LIST_DNSWL:	return dc->p.dnswl;
-	case GG_LIST_RHSBL:	return dc->p.rhsbl;
-	}
-	return NULL;
-}
-
-static const char *st_word(enum gg_status st)
+const char *gg_dnscheck_st_word_(enum gg_status st)
 {
 	return st == GG_ETIMEOUT ? "timeout" : "error";
 }
@@ -163,7 +69,7 @@ static const char *st_word(enum gg_status st)
  * total always counts the weight, even when the list of reasons is full.
  * Returns the reason's index or -1.
  */
-static int add_reason(struct gg_dnscheck_req *q, int key, const char *name, double weight,
+int gg_dnscheck_add_reason_(struct gg_dnscheck_req *q, int key, const char *name, double weight,
 		      const char *txt)
 {
 	struct gg_dnscheck_result *r = &q->res;
@@ -206,29 +112,6 @@ static int add_reason(struct gg_dnscheck_req *q, int key, const char *name, doub
 	return (int)i;
 }
 
-/* list_reason_name - "dnsbl:ZONE", "rhsbl:ZONE(helo)", with an optional note */
-static void list_reason_name(char *buf, size_t size, enum gg_list_kind kind, const char *zone,
-			     int target, const char *note)
-{
-	if (kind == GG_LIST_RHSBL)
-		snprintf(buf, size, "rhsbl:%s(%s%s%s)", zone, target_name[target],
-			 note ? "," : "", note ? note : "");
-	else if (note != NULL)
-		snprintf(buf, size, "%s:%s(%s)", gg_lists_kind_str(kind), zone, note);
-	else
-		snprintf(buf, size, "%s:%s", gg_lists_kind_str(kind), zone);
-}
-
-static int list_key(enum gg_list_kind kind, size_t li, int target)
-{
-	switch (kind) {
-	case GG_LIST_DNSBL:	return KEY_DNSBL + (int)li * 8;
-	case GG_LIST_DNSWL:	return KEY_DNSWL + (int)li * 8;
-	case GG_LIST_RHSBL:	return KEY_RHSBL + (int)li * 8 + target * 2;
-	}
-	return 0;
-}
-
 /* lookup_free - unlink (if pending), withdraw its wait and free */
 static void lookup_free(struct lookup *l)
 {
@@ -251,7 +134,7 @@ static void lookup_free(struct lookup *l)
 }
 
 /* cancel_kind - drop every outstanding lookup of one kind (answer no longer needed) */
-static void cancel_kind(struct gg_dnscheck_req *q, enum lk_kind kind)
+void gg_dnscheck_cancel_kind_(struct gg_dnscheck_req *q, enum lk_kind kind)
 {
 	struct lookup *l, *next;
 
@@ -268,7 +151,7 @@ static void process(struct lookup *l, const struct gg_dns_result *res);
  * issue - start one lookup of l's qname.  A cached answer is processed at
  * once; a failure to even start is processed as a DNS error.  Consumes l.
  */
-static void issue(struct lookup *l, int type)
+void gg_dnscheck_issue_(struct lookup *l, int type)
 {
 	struct gg_dnscheck_req *q = l->q;
 	const struct gg_dns_result *hit = NULL;
@@ -305,7 +188,7 @@ static void issue(struct lookup *l, int type)
 }
 
 /* new_lookup - a zeroed lookup for q */
-static struct lookup *new_lookup(struct gg_dnscheck_req *q, enum lk_kind kind)
+struct lookup *gg_dnscheck_lookup_new_(struct gg_dnscheck_req *q, enum lk_kind kind)
 {
 	struct lookup *l = calloc(1, sizeof(*l));
 
@@ -318,603 +201,17 @@ static struct lookup *new_lookup(struct gg_dnscheck_req *q, enum lk_kind kind)
 
 /* ------------------------------------------------------------ DNS lists */
 
-/* list_failed - a list lookup that could not be done or was not answered */
-static void list_failed(struct gg_dnscheck_req *q, enum gg_list_kind kind, size_t li, int target,
-			enum gg_status st, const char *why)
-{
-	struct gg_lists *ls = list_set(q->dc, kind);
-	char name[96];
-
-	list_reason_name(name, sizeof(name), kind, ls->v[li].zone, target, st_word(st));
-	add_reason(q, list_key(kind, li, target) + 1, name, 0, why);
-	q->res.errors++;
-}
-
-/* list_answer - an A answer from a list: add every entry of the zone that matches */
-static void list_answer(struct lookup *l, const struct gg_dns_result *res)
-{
-	struct gg_dnscheck_req *q = l->q;
-	struct gg_lists *ls = list_set(q->dc, l->lkind);
-	const char *zone = ls->v[l->li].zone;
-	char name[96], why[160], abuf[GG_ADDR_STRLEN];
-	double weight = 0;
-	int hit = 0, bogus = 0, idx;
-	size_t j, k;
-
-	if (res->st == GG_NOTFOUND)
-		return;
-	if (res->st != GG_OK) {
-		list_failed(q, l->lkind, l->li, l->target, res->st, res->error);
-		return;
-	}
-	abuf[0] = '\0';
-	for (j = l->li; j < ls->n; j++) {
-		int entry_hit = 0;
-		if (strcmp(ls->v[j].zone, zone) != 0 || ls->v[j].state == GG_LIST_DEAD)
-			continue;
-		for (k = 0; k < res->naddrs; k++) {
-			switch (gg_lists_classify(&ls->v[j], &res->addrs[k].addr)) {
-			case GG_ANSWER_HIT:
-				entry_hit = 1;
-				break;
-			case GG_ANSWER_BOGUS:
-				if (!bogus)
-					gg_addr_format(&res->addrs[k].addr, abuf, sizeof(abuf));
-				bogus = 1;
-				break;
-			case GG_ANSWER_MISS:
-				break;
-			}
-		}
-		if (entry_hit) {
-			hit = 1;
-			weight += ls->v[j].weight;
-		}
-	}
-	if (bogus) {
-		list_reason_name(name, sizeof(name), l->lkind, zone, l->target, "list-error");
-		snprintf(why, sizeof(why), "answer %s is %s, not a listing", abuf,
-			 strncmp(abuf, "127.255.255.", 12) == 0 ?
-			 "an error code (queries refused?)" : "outside 127.0.0.0/8");
-		add_reason(q, list_key(l->lkind, l->li, l->target) + 1, name, 0, why);
-	}
-	if (!hit)
-		return;
-	list_reason_name(name, sizeof(name), l->lkind, zone, l->target, NULL);
-	idx = add_reason(q, list_key(l->lkind, l->li, l->target), name, weight, NULL);
-	/* The TXT record is the reject text; an allow list needs none. */
-	if (l->lkind != GG_LIST_DNSWL && idx >= 0) {
-		struct lookup *t = new_lookup(q, LK_TXT);
-		if (t == NULL)
-			return;
-		t->lkind = l->lkind;
-		t->li = l->li;
-		t->target = l->target;
-		t->reason = idx;
-		memcpy(t->qname, l->qname, sizeof(t->qname));
-		issue(t, ns_t_txt);
-	}
-}
-
-/* txt_answer - the reason text of a listing */
-static void txt_answer(struct lookup *l, const struct gg_dns_result *res)
-{
-	struct gg_dnscheck_reason *r;
-
-	if (res->st != GG_OK || res->ntxt == 0 || l->reason < 0 ||
-	    (size_t)l->reason >= l->q->res.nreasons)
-		return;
-	r = &l->q->res.reasons[l->reason];
-	gg_sanitize(r->txt, sizeof(r->txt), res->txt[0], strlen(res->txt[0]), sizeof(r->txt) - 4);
-}
-
-/* zone_alive - is any entry with this zone (from li on) not dead? */
-static int zone_alive(const struct gg_lists *ls, size_t li)
-{
-	size_t j;
-
-	for (j = li; j < ls->n; j++)
-		if (strcmp(ls->v[j].zone, ls->v[li].zone) == 0 && ls->v[j].state != GG_LIST_DEAD)
-			return 1;
-	return 0;
-}
-
-/* first_of_zone - is li the first entry with its zone? (one query per zone) */
-static int first_of_zone(const struct gg_lists *ls, size_t li)
-{
-	size_t j;
-
-	for (j = 0; j < li; j++)
-		if (strcmp(ls->v[j].zone, ls->v[li].zone) == 0)
-			return 0;
-	return 1;
-}
-
-/* start_addr_lists - DNSBL or DNSWL queries for the client address */
-static void start_addr_lists(struct gg_dnscheck_req *q, enum gg_list_kind kind)
-{
-	struct gg_lists *ls = list_set(q->dc, kind);
-	size_t i;
-
-	if (ls == NULL)
-		return;
-	for (i = 0; i < ls->n; i++) {
-		struct lookup *l;
-		if (!first_of_zone(ls, i))
-			continue;
-		if (!zone_alive(ls, i)) {
-			q->dc->stats.skipped_dead++;
-			continue;
-		}
-		if ((l = new_lookup(q, LK_LIST)) == NULL) {
-			list_failed(q, kind, i, 0, GG_EDNS, "out of memory");
-			continue;
-		}
-		l->lkind = kind;
-		l->li = i;
-		if (gg_qname_addr(&q->client, ls->v[i].zone, l->qname, sizeof(l->qname)) != GG_OK) {
-			free(l);
-			continue;
-		}
-		issue(l, ns_t_a);
-	}
-}
-
-/* start_rhsbl - RHSBL queries for one domain in the role target */
-static void start_rhsbl(struct gg_dnscheck_req *q, int target, const char *domain)
-{
-	struct gg_lists *ls = q->dc->p.rhsbl;
-	int t;
-	size_t i;
-
-	if (ls == NULL || ls->n == 0 || domain[0] == '\0' || !(q->checks & GG_DNSCHECK_LISTS))
-		return;
-	if ((target == T_SENDER && !q->dc->p.rhsbl_sender) ||
-	    (target == T_HELO && !q->dc->p.rhsbl_helo) ||
-	    (target == T_CLIENT && !q->dc->p.rhsbl_client))
-		return;
-	/* A domain that is also an earlier target counts once. */
-	for (t = 0; t < T_COUNT; t++)
-		if (strcmp(q->rhs_done[t], domain) == 0)
-			return;
-	norm_name(q->rhs_done[target], sizeof(q->rhs_done[target]), domain);
-	for (i = 0; i < ls->n; i++) {
-		struct lookup *l;
-		if (!first_of_zone(ls, i))
-			continue;
-		if (!zone_alive(ls, i)) {
-			q->dc->stats.skipped_dead++;
-			continue;
-		}
-		if ((l = new_lookup(q, LK_LIST)) == NULL) {
-			list_failed(q, GG_LIST_RHSBL, i, target, GG_EDNS, "out of memory");
-			continue;
-		}
-		l->lkind = GG_LIST_RHSBL;
-		l->li = i;
-		l->target = target;
-		if (gg_qname_domain(domain, ls->v[i].zone, l->qname, sizeof(l->qname)) != GG_OK) {
-			/* Not a host name, or too long with this zone: nothing to ask. */
-			free(l);
-			continue;
-		}
-		issue(l, ns_t_a);
-	}
-}
-
-/* ------------------------------------------------------------ reverse DNS */
-
-/* digits_match - do four consecutive digit runs of name spell the octets? */
-static int digits_match(const char *name, const uint8_t *o)
-{
-	int vals[GG_DNS_NAME_MAX];
-	size_t n = 0, i;
-	const char *p = name;
-
-	while (*p) {
-		if (isdigit((unsigned char)*p)) {
-			int v = 0, len = 0;
-			while (isdigit((unsigned char)*p)) {
-				if (len < 4)
-					v = v * 10 + (*p - '0');
-				len++;
-				p++;
-			}
-			if (n < GG_ARRAY_LEN(vals))
-				vals[n++] = len <= 3 ? v : -1;
-		} else {
-			p++;
-		}
-	}
-	for (i = 0; i + 4 <= n; i++) {
-		if (vals[i] == o[0] && vals[i + 1] == o[1] && vals[i + 2] == o[2] &&
-		    vals[i + 3] == o[3])
-			return 1;
-		if (vals[i] == o[3] && vals[i + 1] == o[2] && vals[i + 2] == o[1] &&
-		    vals[i + 3] == o[0])
-			return 1;
-	}
-	return 0;
-}
-
-/* name_has_address - does the name spell the client address in a common way? */
-static int name_has_address(const struct gg_addr *a, const char *name)
-{
-	char buf[80];
-	size_t i;
-
-	if (a->family == AF_INET) {
-		const uint8_t *o = a->bytes;
-		if (digits_match(name, o))
-			return 1;
-		snprintf(buf, sizeof(buf), "%03u%03u%03u%03u", o[0], o[1], o[2], o[3]);
-		if (strstr(name, buf) != NULL)
-			return 1;
-		snprintf(buf, sizeof(buf), "%03u%03u%03u%03u", o[3], o[2], o[1], o[0]);
-		if (strstr(name, buf) != NULL)
-			return 1;
-		snprintf(buf, sizeof(buf), "%02x%02x%02x%02x", o[0], o[1], o[2], o[3]);
-		return strstr(name, buf) != NULL;
-	}
-	for (i = 0; i < 16; i++)
-		snprintf(buf + 2 * i, sizeof(buf) - 2 * i, "%02x", a->bytes[i]);
-	if (strstr(name, buf) != NULL)
-		return 1;
-	gg_addr_format(a, buf, sizeof(buf));
-	for (i = 0; buf[i]; i++)
-		if (buf[i] == ':')
-			buf[i] = '-';
-	return strstr(name, buf) != NULL;
-}
-
-/* gg_dnscheck_is_dynamic - generic-looking host name? */
-int gg_dnscheck_is_dynamic(const struct gg_dnscheck *dc, const struct gg_addr *client,
-			   const char *name, char *why, size_t whysize)
-{
-	char lc[GG_DNS_NAME_MAX + 1];
-	size_t i;
-
-	norm_name(lc, sizeof(lc), name);
-	if (lc[0] == '\0')
-		return 0;
-	if (dc->p.rdns_generic_address && client != NULL && name_has_address(client, lc)) {
-		snprintf(why, whysize, "%s contains the client address", lc);
-		return 1;
-	}
-	for (i = 0; i < dc->npatterns; i++)
-		if (regexec(&dc->patterns[i], lc, 0, NULL, 0) == 0) {
-			snprintf(why, whysize, "%s matches %s", lc, dc->pattern_src[i]);
-			return 1;
-		}
-	return 0;
-}
-
-/*
- * rdns_set - the reverse DNS verdict: reasons, then what depends on it
- * (dynamic-name check, RHSBL of the verified client name).
- */
-static void rdns_set(struct gg_dnscheck_req *q, enum gg_rdns_state st, const char *why)
-{
-	const struct gg_dnscheck_params *p = &q->dc->p;
-	char buf[600];
-
-	if (q->rdns_done)
-		return;
-	q->rdns_done = 1;
-	q->res.rdns = st;
-	if (st == GG_RDNS_MISSING && q->want_rdns && p->rdns_missing_weight != 0) {
-		snprintf(buf, sizeof(buf), "no PTR record for %s", q->addr_str);
-		add_reason(q, KEY_RDNS, "rdns:missing", p->rdns_missing_weight, buf);
-	}
-	if (st == GG_RDNS_UNCONFIRMED && q->want_rdns && p->rdns_unconfirmed_weight != 0)
-		add_reason(q, KEY_RDNS + 1, "rdns:unconfirmed", p->rdns_unconfirmed_weight, why);
-	if ((st == GG_RDNS_CONFIRMED || st == GG_RDNS_UNCONFIRMED) && q->want_rdns &&
-	    p->rdns_dynamic_weight != 0 &&
-	    gg_dnscheck_is_dynamic(q->dc, &q->client, q->res.ptr_name, buf, sizeof(buf)))
-		add_reason(q, KEY_RDNS + 2, "rdns:dynamic", p->rdns_dynamic_weight, buf);
-	if (st == GG_RDNS_CONFIRMED)
-		start_rhsbl(q, T_CLIENT, q->res.client_name);
-}
-
-/* rdns_failed - PTR or forward lookups failed: no verdict, no weight */
-static void rdns_failed(struct gg_dnscheck_req *q, enum gg_status st, const char *why)
-{
-	char name[32];
-
-	if (q->rdns_done)
-		return;
-	q->rdns_done = 1;
-	q->res.rdns = GG_RDNS_UNKNOWN;
-	q->res.errors++;
-	if (!q->want_rdns)
-		return;
-	snprintf(name, sizeof(name), "rdns(%s)", st_word(st));
-	add_reason(q, KEY_RDNS + 3, name, 0, why);
-}
-
-/* has_client_addr - does the answer hold the client address? */
-static int has_client_addr(const struct gg_dnscheck_req *q, const struct gg_dns_result *res)
-{
-	size_t i;
-
-	for (i = 0; i < res->naddrs; i++)
-		if (res->addrs[i].addr.family == q->client.family &&
-		    memcmp(res->addrs[i].addr.bytes, q->client.bytes, 16) == 0)
-			return 1;
-	return 0;
-}
-
-/* start_fwd - forward-confirm one PTR name */
-static void fwd_answer(struct lookup *l, const struct gg_dns_result *res);
-
-static void start_fwd(struct gg_dnscheck_req *q, const char *name)
-{
-	struct lookup *l = new_lookup(q, LK_FWD);
-
-	q->fwd_pending++;
-	if (l == NULL) {
-		struct lookup stack = { .q = q, .kind = LK_FWD };
-		struct gg_dns_result fake = { .st = GG_EDNS, .error = "out of memory", .qname = "" };
-		fwd_answer(&stack, &fake);
-		return;
-	}
-	norm_name(l->name, sizeof(l->name), name);
-	memcpy(l->qname, l->name, sizeof(l->qname));
-	issue(l, q->client.family == AF_INET ? ns_t_a : ns_t_aaaa);
-}
-
-/* fwd_answer - one PTR name's addresses */
-static void fwd_answer(struct lookup *l, const struct gg_dns_result *res)
-{
-	struct gg_dnscheck_req *q = l->q;
-	char abuf[GG_ADDR_STRLEN];
-
-	q->fwd_pending--;
-	if (q->rdns_done)
-		return;
-	if (res->st == GG_OK && has_client_addr(q, res)) {
-		gg_strcpy(q->res.client_name, sizeof(q->res.client_name), l->name);
-		gg_strcpy(q->res.ptr_name, sizeof(q->res.ptr_name), l->name);
-		/* One confirmed name is enough: stop waiting for the others. */
-		cancel_kind(q, LK_FWD);
-		rdns_set(q, GG_RDNS_CONFIRMED, NULL);
-		return;
-	}
-	if (res->st == GG_OK) {
-		if (q->fwd_why[0] == '\0') {
-			gg_addr_format(&res->addrs[0].addr, abuf, sizeof(abuf));
-			snprintf(q->fwd_why, sizeof(q->fwd_why),
-				 "PTR %s resolves to %s, not to %s", l->name, abuf, q->addr_str);
-		}
-	} else if (res->st == GG_NOTFOUND) {
-		if (q->fwd_why[0] == '\0')
-			snprintf(q->fwd_why, sizeof(q->fwd_why), strcmp(res->error, "NXDOMAIN") == 0 ?
-				 "PTR %s does not exist (dangling)" : "PTR %s has no address",
-				 l->name);
-	} else {
-		q->fwd_error = 1;
-		q->fwd_error_st = res->st;
-	}
-	if (q->fwd_pending == 0) {
-		if (q->fwd_error)
-			rdns_failed(q, q->fwd_error_st, "forward lookup of the PTR name failed");
-		else
-			rdns_set(q, GG_RDNS_UNCONFIRMED, q->fwd_why);
-	}
-}
-
-/* ptr_answer - the client's PTR names */
-static void ptr_answer(struct lookup *l, const struct gg_dns_result *res)
-{
-	struct gg_dnscheck_req *q = l->q;
-	size_t i, n = 0;
-
-	if (res->st == GG_NOTFOUND) {
-		rdns_set(q, GG_RDNS_MISSING, NULL);
-		return;
-	}
-	if (res->st != GG_OK) {
-		rdns_failed(q, res->st, res->error);
-		return;
-	}
-	norm_name(q->res.ptr_name, sizeof(q->res.ptr_name), res->names[0]);
-	/* Count first: a cached forward answer may settle it while we loop. */
-	for (i = 0; i < res->nnames && n < GG_DNSCHECK_MAX_PTR; i++)
-		if (gg_qname_valid_host(res->names[i], 0))
-			n++;
-	if (n == 0) {
-		rdns_set(q, GG_RDNS_UNCONFIRMED, "PTR name is not a valid host name");
-		return;
-	}
-	q->fwd_pending += (int)n;
-	for (i = 0, n = 0; i < res->nnames && n < GG_DNSCHECK_MAX_PTR && !q->rdns_done; i++) {
-		if (!gg_qname_valid_host(res->names[i], 0))
-			continue;
-		n++;
-		q->fwd_pending--;	/* start_fwd counts it again */
-		start_fwd(q, res->names[i]);
-	}
-}
-
-/* start_rdns - from Postfix's attributes if given, else PTR lookup */
-static void start_rdns(struct gg_dnscheck_req *q)
-{
-	const char *cn = q->pf_client_name, *rn = q->pf_reverse_name;
-	struct lookup *l;
-
-	if (cn[0] != '\0' && strcmp(cn, "unknown") != 0) {
-		/* Postfix verified it: PTR and forward lookup agree. */
-		gg_strcpy(q->res.client_name, sizeof(q->res.client_name), cn);
-		gg_strcpy(q->res.ptr_name, sizeof(q->res.ptr_name),
-			  rn[0] != '\0' && strcmp(rn, "unknown") != 0 ? rn : cn);
-		rdns_set(q, GG_RDNS_CONFIRMED, NULL);
-		return;
-	}
-	/*
-	 * Postfix says "unknown" both for "no PTR" and for "lookup failed" or
-	 * "peer name lookups are off": ask ourselves, so a temporary failure
-	 * adds no weight (fail open) and a real absence is seen as such.
-	 */
-	if (rn[0] != '\0' && strcmp(rn, "unknown") != 0) {
-		char why[600];
-		gg_strcpy(q->res.ptr_name, sizeof(q->res.ptr_name), rn);
-		if (cn[0] != '\0') {
-			/* client_name "unknown" with a PTR name: not confirmed. */
-			snprintf(why, sizeof(why), "PTR %s does not resolve to %s", rn, q->addr_str);
-			rdns_set(q, GG_RDNS_UNCONFIRMED, why);
-			return;
-		}
-		if (!gg_qname_valid_host(rn, 0)) {
-			rdns_set(q, GG_RDNS_UNCONFIRMED, "PTR name is not a valid host name");
-			return;
-		}
-		start_fwd(q, rn);
-		return;
-	}
-	if ((l = new_lookup(q, LK_PTR)) == NULL) {
-		rdns_failed(q, GG_ENOMEM, "out of memory");
-		return;
-	}
-	gg_qname_addr(&q->client, NULL, l->qname, sizeof(l->qname));
-	issue(l, ns_t_ptr);
-}
-
-/* ------------------------------------------------------------ HELO */
-
-/* helo_failed - the HELO name's lookups failed: no verdict, no weight (once) */
-static void helo_failed(struct gg_dnscheck_req *q, enum gg_status st, const char *why)
-{
-	char name[32];
-
-	if (q->helo_reported)
-		return;
-	q->helo_reported = 1;
-	snprintf(name, sizeof(name), "helo(%s)", st_word(st));
-	add_reason(q, KEY_HELO + 4, name, 0, why);
-	q->res.errors++;
-}
-
-/* helo_answer - A or AAAA of the HELO name */
-static void helo_answer(struct lookup *l, const struct gg_dns_result *res)
-{
-	struct gg_dnscheck_req *q = l->q;
-	char buf[600];
-
-	q->helo_pending--;
-	if (q->helo_resolves)
-		return;
-	if (res->st == GG_OK && res->naddrs > 0) {
-		q->helo_resolves = 1;
-		cancel_kind(q, LK_HELO);
-		return;
-	}
-	if (res->st != GG_OK && res->st != GG_NOTFOUND) {
-		q->helo_error = 1;
-		q->helo_error_st = res->st;
-	}
-	if (q->helo_pending > 0)
-		return;
-	if (q->helo_error) {
-		helo_failed(q, q->helo_error_st, "address lookup of the HELO name failed");
-	} else if (!q->helo_reported) {
-		q->helo_reported = 1;
-		snprintf(buf, sizeof(buf), "HELO %s has no A or AAAA record", q->helo);
-		add_reason(q, KEY_HELO + 3, "helo:unresolvable", q->dc->p.helo_unresolvable_weight, buf);
-	}
-}
-
-/* is_own - is the HELO (name, or address when a is not NULL) one of ours? */
-static int is_own(const struct gg_dnscheck *dc, const char *name, const struct gg_addr *a)
-{
-	size_t i;
-
-	for (i = 0; i < dc->nown; i++) {
-		const struct gg_dnscheck_own *o = &dc->own[i];
-		if (a != NULL && o->is_addr && o->addr.family == a->family &&
-		    memcmp(o->addr.bytes, a->bytes, 16) == 0)
-			return 1;
-		if (a == NULL && !o->is_addr && strcmp(o->name, name) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* start_helo - syntax checks at once, then the address lookups */
-static void start_helo(struct gg_dnscheck_req *q)
-{
-	const struct gg_dnscheck_params *p = &q->dc->p;
-	const char *h = q->helo;
-	struct gg_addr a;
-	char buf[600];
-	int literal = 0, checks = (q->checks & GG_DNSCHECK_HELO) != 0;
-	size_t len = strlen(h);
-
-	if (h[0] == '\0')
-		return;
-	if (h[0] == '[' && len >= 2 && h[len - 1] == ']')
-		literal = 1;
-	if (literal || gg_addr_parse(h, &a) == GG_OK) {
-		/* An address: the client's own is fine, anything else lies. */
-		if (gg_addr_parse(h, &a) != GG_OK) {
-			if (checks && p->helo_not_fqdn_weight != 0) {
-				snprintf(buf, sizeof(buf), "HELO %s is a malformed address literal", h);
-				add_reason(q, KEY_HELO + 2, "helo:not-fqdn", p->helo_not_fqdn_weight, buf);
-			}
-			return;
-		}
-		if (checks && p->helo_ours_weight != 0 && is_own(q->dc, NULL, &a)) {
-			snprintf(buf, sizeof(buf), "HELO %s is our own address", h);
-			add_reason(q, KEY_HELO + 1, "helo:ours", p->helo_ours_weight, buf);
-		}
-		if (checks && p->helo_ip_mismatch_weight != 0 &&
-		    (a.family != q->client.family || memcmp(a.bytes, q->client.bytes, 16) != 0)) {
-			snprintf(buf, sizeof(buf), "HELO %s is not the client address %s", h,
-				 q->addr_str);
-			add_reason(q, KEY_HELO, "helo:ip-mismatch", p->helo_ip_mismatch_weight, buf);
-		}
-		return;
-	}
-	if (checks && p->helo_ours_weight != 0 && is_own(q->dc, h, NULL)) {
-		snprintf(buf, sizeof(buf), "HELO %s is our own name", h);
-		add_reason(q, KEY_HELO + 1, "helo:ours", p->helo_ours_weight, buf);
-	}
-	if (!gg_qname_valid_host(h, 1)) {
-		if (checks && p->helo_not_fqdn_weight != 0) {
-			snprintf(buf, sizeof(buf), "HELO %s is not a fully qualified domain name", h);
-			add_reason(q, KEY_HELO + 2, "helo:not-fqdn", p->helo_not_fqdn_weight, buf);
-		}
-		return;
-	}
-	start_rhsbl(q, T_HELO, h);
-	if (checks && p->helo_unresolvable_weight != 0) {
-		static const int types[2] = { ns_t_a, ns_t_aaaa };
-		int i;
-		q->helo_pending = 2;
-		for (i = 0; i < 2 && !q->helo_resolves; i++) {
-			struct lookup *l = new_lookup(q, LK_HELO);
-			if (l == NULL) {
-				struct lookup stack = { .q = q, .kind = LK_HELO };
-				struct gg_dns_result fake = { .st = GG_EDNS, .error = "out of memory" };
-				helo_answer(&stack, &fake);
-				continue;
-			}
-			memcpy(l->qname, h, len + 1);
-			issue(l, types[i]);
-		}
-	}
-}
-
 /* ------------------------------------------------------------ completion */
 
 /* process - route an answer to its handler */
 static void process(struct lookup *l, const struct gg_dns_result *res)
 {
 	switch (l->kind) {
-	case LK_LIST:	list_answer(l, res); break;
-	case LK_TXT:	txt_answer(l, res); break;
-	case LK_PTR:	ptr_answer(l, res); break;
-	case LK_FWD:	fwd_answer(l, res); break;
-	case LK_HELO:	helo_answer(l, res); break;
+	case LK_LIST:	gg_dnscheck_list_answer_(l, res); break;
+	case LK_TXT:	gg_dnscheck_txt_answer_(l, res); break;
+	case LK_PTR:	gg_dnscheck_ptr_answer_(l, res); break;
+	case LK_FWD:	gg_dnscheck_fwd_answer_(l, res); break;
+	case LK_HELO:	gg_dnscheck_helo_answer_(l, res); break;
 	}
 }
 
@@ -955,15 +252,15 @@ static void finish(struct gg_dnscheck_req *q)
 	while ((l = q->pending) != NULL) {
 		switch (l->kind) {
 		case LK_LIST:
-			list_failed(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
+			gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
 			break;
 		case LK_PTR:
 		case LK_FWD:
-			rdns_failed(q, GG_ETIMEOUT, why);
+			gg_dnscheck_rdns_failed_(q, GG_ETIMEOUT, why);
 			break;
 		case LK_HELO:
 			if (!q->helo_resolves)
-				helo_failed(q, GG_ETIMEOUT, why);
+				gg_dnscheck_helo_failed_(q, GG_ETIMEOUT, why);
 			break;
 		case LK_TXT:
 			break;
@@ -971,7 +268,7 @@ static void finish(struct gg_dnscheck_req *q)
 		lookup_free(l);
 	}
 	sort_reasons(q);
-	q->res.elapsed_ms = ms_since(&q->t0);
+	q->res.elapsed_ms = gg_clock_since_ms(&q->t0);
 	event_active(q->done_ev, EV_TIMEOUT, 0);
 }
 
@@ -1095,11 +392,11 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	q->client = in->client;
 	q->res.expires_ms = UINT64_MAX;
 	gg_addr_format(&q->client, q->addr_str, sizeof(q->addr_str));
-	norm_name(q->pf_client_name, sizeof(q->pf_client_name), in->client_name);
-	norm_name(q->pf_reverse_name, sizeof(q->pf_reverse_name), in->reverse_client_name);
-	norm_name(q->helo, sizeof(q->helo), in->helo);
-	norm_name(q->sender, sizeof(q->sender), in->sender_domain);
-	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+	gg_dnscheck_norm_name_(q->pf_client_name, sizeof(q->pf_client_name), in->client_name);
+	gg_dnscheck_norm_name_(q->pf_reverse_name, sizeof(q->pf_reverse_name), in->reverse_client_name);
+	gg_dnscheck_norm_name_(q->helo, sizeof(q->helo), in->helo);
+	gg_dnscheck_norm_name_(q->sender, sizeof(q->sender), in->sender_domain);
+	gg_clock_now(&q->t0);
 	q->next = dc->reqs;
 	if (dc->reqs != NULL)
 		dc->reqs->prev = q;
@@ -1111,17 +408,17 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 
 	q->starting = 1;
 	if (q->checks & GG_DNSCHECK_LISTS) {
-		start_addr_lists(q, GG_LIST_DNSBL);
-		start_addr_lists(q, GG_LIST_DNSWL);
-		start_rhsbl(q, T_SENDER, q->sender);
+		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSBL);
+		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSWL);
+		gg_dnscheck_start_rhsbl_(q, T_SENDER, q->sender);
 	}
 	q->want_rdns = (q->checks & GG_DNSCHECK_RDNS) &&
 	    (p->rdns_missing_weight != 0 || p->rdns_unconfirmed_weight != 0 ||
 	     p->rdns_dynamic_weight != 0);
 	if (q->want_rdns || ((q->checks & GG_DNSCHECK_LISTS) && p->rhsbl != NULL &&
 			     p->rhsbl->n > 0 && p->rhsbl_client))
-		start_rdns(q);
-	start_helo(q);
+		gg_dnscheck_start_rdns_(q);
+	gg_dnscheck_start_helo_(q);
 	q->starting = 0;
 	maybe_finish(q);
 	if (req != NULL)
@@ -1138,116 +435,6 @@ void gg_dnscheck_cancel(struct gg_dnscheck_req *req)
 	req_free(req);
 }
 
-/* parse_patterns - "/re/ /re/" into compiled expressions */
-static enum gg_status parse_patterns(struct gg_dnscheck *dc, const char *s, char *err,
-				     size_t errsize)
-{
-	const char *p = s;
-	char src[128], shown[80], msg[120];
-
-	while (*p) {
-		const char *start, *end;
-		size_t i, o = 0;
-		int rc;
-
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		start = p;
-		if (*p != '/') {
-			gg_sanitize(shown, sizeof(shown), start, strcspn(start, ", \t"), 60);
-			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': expected /regex/", shown);
-			return GG_EINVAL;
-		}
-		/* The closing '/' is the one followed by white space, a comma or the end. */
-		for (end = p + 1; *end; end++) {
-			if (*end == '\\' && end[1] != '\0') {
-				end++;
-				continue;
-			}
-			if (*end == '/' && (end[1] == '\0' || end[1] == ',' ||
-					    isspace((unsigned char)end[1])))
-				break;
-		}
-		gg_sanitize(shown, sizeof(shown), start, (size_t)(*end ? end + 1 - start : end - start), 60);
-		if (*end != '/' || end == p + 1) {
-			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': expected /regex/", shown);
-			return GG_EINVAL;
-		}
-		if (dc->npatterns == GG_DNSCHECK_MAX_PATTERNS ||
-		    (size_t)(end - start) + 2 > sizeof(src)) {
-			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': %s", shown,
-				 dc->npatterns == GG_DNSCHECK_MAX_PATTERNS ?
-				 "too many patterns (at most 32)" : "pattern too long");
-			return GG_ETOOBIG;
-		}
-		/* "\/" stands for a slash inside the expression. */
-		for (i = 1; start + i < end; i++) {
-			if (start[i] == '\\' && start[i + 1] == '/')
-				continue;
-			src[o++] = start[i];
-		}
-		src[o] = '\0';
-		rc = regcomp(&dc->patterns[dc->npatterns], src, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-		if (rc != 0) {
-			regerror(rc, &dc->patterns[dc->npatterns], msg, sizeof(msg));
-			regfree(&dc->patterns[dc->npatterns]);
-			snprintf(err, errsize, "rdns_dynamic_patterns: '%s': bad regular expression: %s",
-				 shown, msg);
-			return GG_EINVAL;
-		}
-		snprintf(dc->pattern_src[dc->npatterns], sizeof(dc->pattern_src[0]), "/%s/", src);
-		dc->npatterns++;
-		p = end + 1;
-	}
-	return GG_OK;
-}
-
-/* parse_own - "name, [addr], addr ..." */
-static enum gg_status parse_own(struct gg_dnscheck *dc, const char *s, char *err, size_t errsize)
-{
-	const char *p = s != NULL ? s : "";
-	char item[GG_DNS_NAME_MAX + 2], shown[80];
-
-	for (;;) {
-		struct gg_dnscheck_own *o;
-		size_t len;
-
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		len = strcspn(p, ", \t\r\n");
-		gg_sanitize(shown, sizeof(shown), p, len, 60);
-		if (dc->nown == GG_DNSCHECK_MAX_OWN_NAMES) {
-			snprintf(err, errsize, "helo_own_names: '%s': too many names (at most %d)",
-				 shown, GG_DNSCHECK_MAX_OWN_NAMES);
-			return GG_ETOOBIG;
-		}
-		o = &dc->own[dc->nown];
-		if (len >= sizeof(item)) {
-			snprintf(err, errsize, "helo_own_names: '%s': name too long", shown);
-			return GG_EINVAL;
-		}
-		memcpy(item, p, len);
-		item[len] = '\0';
-		p += len;
-		if (gg_addr_parse(item, &o->addr) == GG_OK) {
-			o->is_addr = 1;
-		} else if (gg_qname_valid_host(item, 0)) {
-			norm_name(o->name, sizeof(o->name), item);
-		} else {
-			snprintf(err, errsize, "helo_own_names: '%s': not a host name or address",
-				 shown);
-			return GG_EINVAL;
-		}
-		dc->nown++;
-	}
-	return GG_OK;
-}
-
-/* gg_dnscheck_new - a checker on base and r */
 enum gg_status gg_dnscheck_new(struct event_base *base, struct gg_resolver *r,
 			       const struct gg_dnscheck_params *p, struct gg_dnscheck **out,
 			       char *err, size_t errsize)
@@ -1279,9 +466,9 @@ enum gg_status gg_dnscheck_new(struct event_base *base, struct gg_resolver *r,
 	dc->p = *p;
 	dc->p.rdns_generic_patterns = NULL;
 	dc->p.helo_own_names = NULL;
-	if ((st = parse_patterns(dc, p->rdns_generic_patterns != NULL ? p->rdns_generic_patterns :
+	if ((st = gg_dnscheck_parse_patterns_(dc, p->rdns_generic_patterns != NULL ? p->rdns_generic_patterns :
 				 GG_DNSCHECK_DEFAULT_PATTERNS, err, errsize)) != GG_OK ||
-	    (st = parse_own(dc, p->helo_own_names, err, errsize)) != GG_OK)
+	    (st = gg_dnscheck_parse_own_(dc, p->helo_own_names, err, errsize)) != GG_OK)
 		goto fail;
 	if ((st = gg_dnscache_new(r, p->cache_size, p->cache_min_ttl, p->cache_max_ttl,
 				  &dc->cache)) != GG_OK) {

@@ -144,9 +144,14 @@ struct gg_dnscheck_stats {
 	unsigned long skipped_dead;	/* list lookups skipped because the list is dead */
 };
 
-/* Defaults: 3 s, 10000 answers, TTL 60..3600 s, every check with the
- * weights proposed for greygate.conf(5). */
-void gg_dnscheck_params_default(struct gg_dnscheck_params *p);
+/*
+ * Zero every field: no lists, every weight 0 (so no check runs), no cache,
+ * timeout 0 (which gg_dnscheck_new() refuses).  The checker has no
+ * defaults of its own: the caller sets the timeout and each weight, the
+ * daemon from its configuration (whose table holds the documented
+ * defaults).  Pointer members are NULL.
+ */
+void gg_dnscheck_params_init(struct gg_dnscheck_params *p);
 
 /*
  * Create a checker on base using resolver r (not owned).  Patterns and own

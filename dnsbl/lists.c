@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "dnsbl/lists.h"
+#include "lib/hostname.h"
 #include "lib/util.h"
 
 /* gg_lists_kind_str - short name used in reasons */
@@ -148,32 +149,24 @@ enum gg_answer_class gg_lists_classify(const struct gg_list *l, const struct gg_
 	return GG_ANSWER_HIT;
 }
 
-/* check_zone - a plausible domain name; lower-cases it in place */
+/* check_zone - a plausible domain name (one trailing dot dropped); lower-cases it in place */
 static const char *check_zone(char *zone)
 {
-	size_t len = strlen(zone), label = 0;
-	char *p;
+	size_t len = strlen(zone);
+	enum gg_hostname_fault why;
 
 	if (len > 0 && zone[len - 1] == '.')
 		zone[--len] = '\0';
-	if (len == 0)
-		return "missing zone name";
-	if (len > GG_LIST_ZONE_MAX)
-		return "zone name too long";
-	for (p = zone; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '.') {
-			if (label == 0)
-				return "bad zone name";
-			label = 0;
-			continue;
+	/* A second trailing dot ("bl.test..") has always been let through. */
+	if (gg_hostname_check(zone, len, GG_LIST_ZONE_MAX, GG_HOSTNAME_DOT, &why) != GG_OK) {
+		switch (why) {
+		case GG_HOSTNAME_EMPTY:		return "missing zone name";
+		case GG_HOSTNAME_TOOLONG:	return "zone name too long";
+		case GG_HOSTNAME_LONG_LABEL:	return "bad zone name (label longer than 63 bytes)";
+		default:			return "bad zone name";
 		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return "bad zone name";
-		if (++label > 63)
-			return "bad zone name (label longer than 63 bytes)";
-		*p = (char)tolower(c);
 	}
+	gg_str_lower(zone);
 	return NULL;
 }
 

@@ -6,8 +6,8 @@
  * query on this worker's own channel and drive that channel right here:
  * poll() on the sockets c-ares reports through its socket-state callback
  * plus the pool's stop pipe, with a timeout from ares_timeout() capped by
- * the check's deadline.  Answers are parsed with c-ares's bounds-checked
- * parsers, never by hand.
+ * the check's deadline.  Answers are decoded by dns/answer.c, the decoder
+ * the resolver uses too (c-ares's bounds-checked parsers, never by hand).
  *
  * Mapping of c-ares outcomes to what libspf2 expects in herrno:
  *   answer with records of the type       NETDB_SUCCESS
@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <ares.h>
 
+#include "dns/answer.h"
 #include "spf/spf_dns.h"
 
 /* At most this many records of one answer are handed to libspf2. */
@@ -55,34 +56,6 @@ struct pending {
 	int done;
 	SPF_dns_rr_t *rr;
 };
-
-/* gg_spf_clock - now on the monotonic clock */
-void gg_spf_clock(struct timespec *now)
-{
-	clock_gettime(CLOCK_MONOTONIC, now);
-}
-
-/* gg_spf_clock_add - move t forward by ms milliseconds */
-void gg_spf_clock_add(struct timespec *t, long ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-/* gg_spf_clock_diff_ms - b - a in milliseconds, a positive remainder rounded up */
-long gg_spf_clock_diff_ms(const struct timespec *a, const struct timespec *b)
-{
-	long long ns = (long long)(b->tv_sec - a->tv_sec) * 1000000000LL +
-		       (b->tv_nsec - a->tv_nsec);
-
-	if (ns > 0)
-		return (long)((ns + 999999) / 1000000);
-	return (long)(ns / 1000000);
-}
 
 /* sock_state_cb - c-ares opens, closes or changes interest in a socket */
 static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
@@ -137,33 +110,26 @@ static SPF_dns_rr_t *rr_new(struct gg_spf_dns *d, const char *domain, ns_type ty
 	return SPF_dns_rr_new_init(&d->layer, domain, type, 0, herrno);
 }
 
-/* fill_a - A or AAAA records into rr; returns a c-ares status */
+/* fill_addrs - A or AAAA records into rr; returns a c-ares status */
 static int fill_addrs(SPF_dns_rr_t *rr, ns_type type, const unsigned char *abuf, int alen)
 {
-	int i, n = GG_SPF_DNS_MAXRR, rc;
+	struct gg_answer_addr at[GG_SPF_DNS_MAXRR];
+	size_t n = GG_SPF_DNS_MAXRR, i;
+	int rc;
 
-	if (type == ns_t_a) {
-		struct ares_addrttl ttls[GG_SPF_DNS_MAXRR];
-
-		if ((rc = ares_parse_a_reply(abuf, alen, NULL, ttls, &n)) != ARES_SUCCESS)
-			return rc;
-		for (i = 0; i < n; i++) {
-			if (SPF_dns_rr_buf_realloc(rr, i, sizeof(struct in_addr)) != SPF_E_SUCCESS)
+	if ((rc = gg_answer_addrs(abuf, alen, type, at, &n)) != ARES_SUCCESS)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (type == ns_t_a) {
+			if (SPF_dns_rr_buf_realloc(rr, (int)i, sizeof(struct in_addr)) != SPF_E_SUCCESS)
 				return ARES_ENOMEM;
-			memcpy(&rr->rr[i]->a, &ttls[i].ipaddr, sizeof(struct in_addr));
-			rr->num_rr = i + 1;
-		}
-	} else {
-		struct ares_addr6ttl ttls[GG_SPF_DNS_MAXRR];
-
-		if ((rc = ares_parse_aaaa_reply(abuf, alen, NULL, ttls, &n)) != ARES_SUCCESS)
-			return rc;
-		for (i = 0; i < n; i++) {
-			if (SPF_dns_rr_buf_realloc(rr, i, sizeof(struct in6_addr)) != SPF_E_SUCCESS)
+			memcpy(&rr->rr[i]->a, at[i].addr.bytes, sizeof(struct in_addr));
+		} else {
+			if (SPF_dns_rr_buf_realloc(rr, (int)i, sizeof(struct in6_addr)) != SPF_E_SUCCESS)
 				return ARES_ENOMEM;
-			memcpy(&rr->rr[i]->aaaa, &ttls[i].ip6addr, sizeof(struct in6_addr));
-			rr->num_rr = i + 1;
+			memcpy(&rr->rr[i]->aaaa, at[i].addr.bytes, sizeof(struct in6_addr));
 		}
+		rr->num_rr = (int)i + 1;
 	}
 	return ARES_SUCCESS;
 }
@@ -181,44 +147,48 @@ static int put_name(SPF_dns_rr_t *rr, int idx, const char *name)
 	return ARES_SUCCESS;
 }
 
+/* The answer being filled by the decoder's sinks; records past GG_SPF_DNS_MAXRR are dropped. */
+struct fill {
+	SPF_dns_rr_t *rr;
+	int idx;
+};
+
+/* mx_sink - one MX exchange name */
+static int mx_sink(unsigned pref, const char *host, void *arg)
+{
+	struct fill *f = arg;
+
+	(void)pref;
+	if (f->idx >= GG_SPF_DNS_MAXRR)
+		return ARES_SUCCESS;
+	return put_name(f->rr, f->idx++, host);
+}
+
+/* name_sink - one PTR name */
+static int name_sink(const char *name, size_t len, void *arg)
+{
+	struct fill *f = arg;
+
+	(void)len;
+	if (f->idx >= GG_SPF_DNS_MAXRR)
+		return ARES_SUCCESS;
+	return put_name(f->rr, f->idx++, name);
+}
+
 /* fill_mx - MX exchange names into rr */
 static int fill_mx(SPF_dns_rr_t *rr, const unsigned char *abuf, int alen)
 {
-	struct ares_mx_reply *mx = NULL, *m;
-	int i = 0, rc;
+	struct fill f = { rr, 0 };
 
-	if ((rc = ares_parse_mx_reply(abuf, alen, &mx)) != ARES_SUCCESS)
-		return rc;
-	for (m = mx; m != NULL && i < GG_SPF_DNS_MAXRR; m = m->next, i++)
-		if ((rc = put_name(rr, i, m->host)) != ARES_SUCCESS)
-			break;
-	ares_free_data(mx);
-	return rc;
+	return gg_answer_mx(abuf, alen, mx_sink, &f);
 }
 
 /* fill_ptr - every PTR name into rr */
 static int fill_ptr(SPF_dns_rr_t *rr, const unsigned char *abuf, int alen)
 {
-	/*
-	 * ares_parse_ptr_reply() wants the address the PTR name stands for;
-	 * it only copies it into the hostent, so any address will do.
-	 */
-	static const unsigned char any[4];
-	struct hostent *host = NULL;
-	int i, rc;
+	struct fill f = { rr, 0 };
 
-	if ((rc = ares_parse_ptr_reply(abuf, alen, any, sizeof(any), AF_INET, &host)) != ARES_SUCCESS)
-		return rc;
-	/* Every PTR name is in h_aliases (h_name is only the first). */
-	if (host->h_aliases == NULL || host->h_aliases[0] == NULL) {
-		rc = host->h_name ? put_name(rr, 0, host->h_name) : ARES_SUCCESS;
-	} else {
-		for (i = 0; i < GG_SPF_DNS_MAXRR && host->h_aliases[i] != NULL; i++)
-			if ((rc = put_name(rr, i, host->h_aliases[i])) != ARES_SUCCESS)
-				break;
-	}
-	ares_free_hostent(host);
-	return rc;
+	return gg_answer_ptr(abuf, alen, name_sink, &f);
 }
 
 /* is_spf_record - does a TXT record start "v=spf1" followed by a space or its end? */
@@ -262,43 +232,22 @@ static int put_txt(SPF_dns_rr_t *rr, int idx, const char *s, size_t len)
 	return ARES_SUCCESS;
 }
 
+/* txt_sink - one whole TXT record */
+static int txt_sink(const char *s, size_t len, void *arg)
+{
+	struct fill *f = arg;
+
+	if (f->idx >= GG_SPF_DNS_MAXRR)
+		return ARES_SUCCESS;
+	return put_txt(f->rr, f->idx++, s, len);
+}
+
 /* fill_txt - TXT records into rr, the strings of each record joined */
 static int fill_txt(SPF_dns_rr_t *rr, const unsigned char *abuf, int alen)
 {
-	struct ares_txt_ext *txt = NULL, *t;
-	char *buf = NULL, *nb;
-	size_t used = 0, cap = 0;
-	int idx = -1, rc;
+	struct fill f = { rr, 0 };
 
-	if ((rc = ares_parse_txt_reply_ext(abuf, alen, &txt)) != ARES_SUCCESS)
-		return rc;
-	for (t = txt; t != NULL && rc == ARES_SUCCESS; t = t->next) {
-		if (t->record_start || idx < 0) {
-			if (idx >= 0 && (rc = put_txt(rr, idx, buf, used)) != ARES_SUCCESS)
-				break;
-			if (idx + 1 >= GG_SPF_DNS_MAXRR)
-				break;
-			idx++;
-			used = 0;
-		}
-		if (used + t->length > cap) {
-			cap = used + t->length + 256;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				rc = ARES_ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
-		if (t->length > 0) {
-			memcpy(buf + used, t->txt, t->length);
-			used += t->length;
-		}
-	}
-	if (rc == ARES_SUCCESS && idx >= 0 && t == NULL)
-		rc = put_txt(rr, idx, buf, used);
-	free(buf);
-	ares_free_data(txt);
-	return rc;
+	return gg_answer_txt(abuf, alen, txt_sink, &f);
 }
 
 /* build_rr - turn one c-ares outcome into libspf2's answer structure */

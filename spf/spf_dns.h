@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <spf2/spf.h>
 
+#include "lib/clock.h"
 #include "lib/status.h"
 
 struct gg_spf_dns;
@@ -53,11 +54,25 @@ enum gg_status gg_spf_dns_aborted(const struct gg_spf_dns *d);
 unsigned gg_spf_dns_queries(const struct gg_spf_dns *d);
 void gg_spf_dns_free(struct gg_spf_dns *d);
 
-/* CLOCK_MONOTONIC helpers shared by the pool. */
-void gg_spf_clock(struct timespec *now);
+/*
+ * CLOCK_MONOTONIC helpers of the pool: the names its files use, kept as
+ * forwards to lib/clock.h, which holds the one clock.
+ */
+static inline void gg_spf_clock(struct timespec *now)
+{
+	gg_clock_now(now);
+}
+
 /* t plus ms milliseconds. */
-void gg_spf_clock_add(struct timespec *t, long ms);
-/* Milliseconds from a to b (negative if b is earlier), rounded up. */
-long gg_spf_clock_diff_ms(const struct timespec *a, const struct timespec *b);
+static inline void gg_spf_clock_add(struct timespec *t, long ms)
+{
+	gg_clock_add_ms(t, ms);
+}
+
+/* Milliseconds from a to b (negative if b is earlier), a positive remainder rounded up. */
+static inline long gg_spf_clock_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	return gg_clock_diff_ms(a, b);
+}
 
 #endif

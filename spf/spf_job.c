@@ -15,6 +15,7 @@
 
 #include "spf/spf_dns.h"
 #include "spf/spf_job.h"
+#include "lib/hostname.h"
 #include "lib/util.h"
 
 /* clean_dup - printable, bounded heap copy of untrusted text; NULL if no memory */
@@ -38,31 +39,7 @@ static char *clean_dup(const char *s, size_t max)
 /* gg_spf_domain_ok - RFC 7208 4.3: a multi-label name with sane labels */
 int gg_spf_domain_ok(const char *s)
 {
-	size_t len = strlen(s), label = 0;
-	int labels = 0;
-	const char *p;
-
-	if (len == 0 || len > GG_SPF_DOMAIN_MAX)
-		return 0;
-	for (p = s; *p != '\0'; p++) {
-		char c = *p;
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			labels++;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	if (label == 0)
-		return 0;	/* empty last label ("a..", "a.") */
-	return labels + 1 >= 2;
+	return gg_hostname_check(s, strlen(s), GG_SPF_DOMAIN_MAX, GG_HOSTNAME_MULTI, NULL) == GG_OK;
 }
 
 /* pick_domain - the identity and domain to check; 0 if there is none */

@@ -44,8 +44,9 @@ CFLAGS="-g -O1 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
  -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 INC="-I$SRC $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
-LIBSRC="$SRC/dns/resolver.c $SRC/dns/qname.c $SRC/dns/cache.c \
+LIBSRC="$SRC/dns/resolver.c $SRC/dns/resolver_servers.c $SRC/dns/answer.c $SRC/dns/qname.c $SRC/dns/cache.c \
  $SRC/dnsbl/lists.c $SRC/dnsbl/dnscheck.c $SRC/dnsbl/dnscheck_probe.c \
+ $SRC/dnsbl/dnscheck_lists.c $SRC/dnsbl/dnscheck_rdns.c $SRC/dnsbl/dnscheck_helo.c \
  $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c \
  $SRC/lib/clock.c $SRC/lib/htable.c $SRC/lib/hostname.c"
 

@@ -729,6 +729,33 @@ static struct gg_lists *lists(enum gg_list_kind kind, const char *value)
 	return ls;
 }
 
+/*
+ * test_params - the parameters every test here starts from, all explicit:
+ * the checker has no defaults of its own (the daemon's come from the
+ * configuration table).  These weights are the ones the expected scores
+ * below were written for.
+ */
+static void test_params(struct gg_dnscheck_params *p)
+{
+	gg_dnscheck_params_init(p);
+	p->timeout_ms = 3000;
+	p->cache_size = 10000;
+	p->cache_min_ttl = 60;
+	p->cache_max_ttl = 3600;
+	p->rhsbl_sender = 1;
+	p->rhsbl_helo = 1;
+	p->rhsbl_client = 1;
+	p->rdns_missing_weight = 1.0;
+	p->rdns_unconfirmed_weight = 0.5;
+	p->rdns_dynamic_weight = 1.0;
+	p->rdns_generic_address = 1;
+	p->helo_ip_mismatch_weight = 1.0;
+	p->helo_ours_weight = 2.0;
+	p->helo_not_fqdn_weight = 0.5;
+	p->helo_unresolvable_weight = 0.5;
+	p->helo_own_names = "";
+}
+
 static unsigned long queries(struct gg_resolver *r)
 {
 	struct gg_resolver_stats s;
@@ -755,7 +782,7 @@ static void test_checks(void)
 	bl = lists(GG_LIST_DNSBL, "bl.test=127.0.0.[2..10]*3, bl.test=127.0.0.11*0.5");
 	wl = lists(GG_LIST_DNSWL, "wl.test=127.0.[0..255].[0..255]*-5");
 	rhs = lists(GG_LIST_RHSBL, "rhs.test*2");
-	gg_dnscheck_params_default(&p);
+	test_params(&p);
 	p.timeout_ms = 2000;
 	p.dnsbl = bl;
 	p.dnswl = wl;
@@ -1121,7 +1148,7 @@ static void test_probe(void)
 	bl = lists(GG_LIST_DNSBL, "dead.test*2, bl.test*3, dead.test=127.0.0.3*1");
 	wl = lists(GG_LIST_DNSWL, "wl.test*-5");
 	rhs = lists(GG_LIST_RHSBL, "rhs.test*2");
-	gg_dnscheck_params_default(&p);
+	test_params(&p);
 	p.timeout_ms = 2000;
 	p.dnsbl = bl;
 	p.dnswl = wl;
@@ -1277,7 +1304,7 @@ static void test_bursts(void)
 	bl = lists(GG_LIST_DNSBL, "bl.test*3");
 	wl = lists(GG_LIST_DNSWL, "wl.test*-3");
 	rhs = lists(GG_LIST_RHSBL, "rhs.test*2");
-	gg_dnscheck_params_default(&p);
+	test_params(&p);
 	p.timeout_ms = 2000;
 	p.dnsbl = bl;
 	p.dnswl = wl;
@@ -1371,7 +1398,7 @@ static void test_fail_open(void)
 	long t0;
 	int fd, port;
 
-	gg_dnscheck_params_default(&p);
+	test_params(&p);
 	bl = lists(GG_LIST_DNSBL, "bl.test*3");
 	rhs = lists(GG_LIST_RHSBL, "rhs.test*2");
 	p.dnsbl = bl;

@@ -34,7 +34,7 @@ set_policy="$common $e/triplet.c $top/store/record.c $e/greylist.c $e/wlist.c $e
 set_config="$common $e/wlist.c $e/config.c"
 set_record="$top/lib/status.c $top/store/record.c $e/greylist.c"
 set_sender="$common $e/triplet.c"
-set_lists="$common $e/score.c $e/config.c $e/wlist.c $top/dnsbl/lists.c"
+set_lists="$common $e/score.c $e/config.c $e/wlist.c $top/dnsbl/lists.c $top/lib/hostname.c"
 
 mkdir -p "$out"
 for t in policy config record sender lists; do

@@ -44,7 +44,7 @@ INC="-I$SRC -I$SRC/tests/fuzz $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
 G=$SRC/greyprobe
 LIBSRC="$G/dur.c $G/reply.c $G/mx.c $G/schedule.c $G/message.c $G/report.c $G/track.c
- $SRC/dns/resolver.c $SRC/lib/json.c $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c $SRC/lib/htable.c"
+ $SRC/dns/resolver.c $SRC/dns/resolver_servers.c $SRC/dns/answer.c $SRC/lib/json.c $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c $SRC/lib/htable.c"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

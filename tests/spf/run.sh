@@ -62,6 +62,7 @@ else
         "$SRC"/spf/spf.c "$SRC"/spf/spf_dns.c "$SRC"/spf/spf_eval.c \
         "$SRC"/spf/spf_job.c "$SRC"/spf/spf_weights.c \
         "$SRC"/lib/status.c "$SRC"/lib/util.c "$SRC"/lib/addr.c \
+        "$SRC"/lib/clock.c "$SRC"/lib/hostname.c "$SRC"/dns/answer.c \
         "$HERE"/t_spf.c \
         -lspf2 -lresolv -lcares -levent -lpthread 2> "$TMP/build.log"; then
         if grep -q -e 'spf2/spf.h' -e 'ares.h' -e 'event2/event.h' -e 'cannot find -l' "$TMP/build.log"; then
