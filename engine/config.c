@@ -14,7 +14,7 @@
 #include "engine/config_table.h"
 #include "lib/util.h"
 #include "engine/wlist.h"
-#include "store/store.h"
+#include "store/store_spec.h"
 
 /* word_bit - the bit of word (len bytes) among "a|b|c", 0 if it is none of them */
 static unsigned word_bit(const char *choices, const char *word, size_t len)
@@ -560,6 +560,7 @@ static enum gg_status build_wlists(struct gg_config *cfg, char *err, size_t errs
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize)
 {
 	enum gg_status st;
+	struct gg_store_spec spec;
 	char msg[512];
 
 	if ((st = check_pairs(cfg, err, errsize)) != GG_OK)
@@ -573,7 +574,7 @@ enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize
 	    (st = build_wlists(cfg, err, errsize)) != GG_OK)
 		return st;
 	/* The database setting, read by the store's own parser, so -t and a reload catch it. */
-	if ((st = gg_store_check_spec(cfg->database, msg, sizeof(msg))) != GG_OK) {
+	if ((st = gg_store_spec_parse(cfg->database, &spec, msg, sizeof(msg))) != GG_OK) {
 		snprintf(err, errsize, "%s: %s", where_of(cfg, "database"), msg);
 		return st;
 	}

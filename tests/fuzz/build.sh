@@ -28,13 +28,13 @@ esac
 
 e=$top/engine
 # Pure engine code: no Berkeley DB, no syslog, no privileges.
-common="$top/lib/status.c $top/lib/util.c $top/lib/addr.c"
-set_policy="$common $e/triplet.c $top/store/record.c $e/greylist.c $e/wlist.c $e/config.c
+common="$top/lib/status.c $top/lib/util.c $top/lib/addr.c $top/lib/hostport.c $top/lib/hostname.c"
+set_policy="$common $e/triplet.c $top/store/record.c $e/greylist.c $e/wlist.c $e/config.c $e/config_table.c $top/store/store_spec.c
 	$e/request.c $e/engine.c $e/score.c $top/policyd/policy_proto.c"
-set_config="$common $e/wlist.c $e/config.c"
+set_config="$common $e/wlist.c $e/config.c $e/config_table.c $top/store/store_spec.c"
 set_record="$top/lib/status.c $top/store/record.c $e/greylist.c"
 set_sender="$common $e/triplet.c"
-set_lists="$common $e/score.c $e/config.c $e/wlist.c $top/dnsbl/lists.c $top/lib/hostname.c"
+set_lists="$common $e/score.c $e/config.c $e/config_table.c $top/store/store_spec.c $e/wlist.c $top/dnsbl/lists.c"
 
 mkdir -p "$out"
 for t in policy config record sender lists; do
