@@ -35,6 +35,8 @@
 #include "greyprobe/report.h"
 #include "dns/resolver.h"
 #include "greyprobe/schedule.h"
+#include "lib/hostname.h"
+#include "lib/hostport.h"
 #include "lib/util.h"
 
 #define PROG "greyprobe"
@@ -100,30 +102,6 @@ static int dur_arg(const char *opt, const char *s, long max_ms, long *out)
 			 st == GG_ETOOBIG ? "too long" : "not a duration (e.g. 30s, 5m, 1h30m)");
 }
 
-/* domain_ok - a host name (letters, digits, '-', '_', dots; labels 1-63) */
-static int domain_ok(const char *d)
-{
-	size_t len = strlen(d), label = 0, i;
-
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = d[i];
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * address_ok - an envelope address we are willing to send: printable
  * ASCII or UTF-8, no spaces or angle brackets, one '@' with a local part
@@ -152,42 +130,18 @@ static int address_ok(const char *a, char *domain, size_t size)
 	len = strlen(domain);
 	if (len > 1 && domain[len - 1] == '.')
 		domain[len - 1] = '\0';
-	return domain_ok(domain);
+	return gg_hostname_valid(domain, GG_HOSTNAME_DOT);
 }
 
 /* parse_server - HOST, HOST:PORT, [IPV6]:PORT, [IPV6] or a bare IPv6 address */
 static int parse_server(const char *s, char *host, size_t size, unsigned *port)
 {
-	const char *colon = strrchr(s, ':');
-	size_t len;
-	long v;
-	struct gg_addr a;
+	struct gg_hostport hp;
 
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			return -1;
-		len = (size_t)(close - s - 1);
-		colon = close[1] == ':' ? close + 1 : NULL;
-		s++;
-	} else if (colon != NULL && strchr(s, ':') != colon) {
-		/* Several colons and no brackets: an IPv6 address, no port. */
-		len = strlen(s);
-		colon = NULL;
-	} else {
-		len = colon != NULL ? (size_t)(colon - s) : strlen(s);
-	}
-	if (len == 0 || len >= size)
+	if (gg_hostport_parse(s, GG_HOSTPORT_NAME | GG_HOSTPORT_PORT_OPT | GG_HOSTPORT_BARE_V6,
+			      *port, &hp, NULL) != GG_OK || gg_strcpy(host, size, hp.host) != GG_OK)
 		return -1;
-	memcpy(host, s, len);
-	host[len] = '\0';
-	if (colon != NULL) {
-		if (gg_parse_long(colon + 1, 1, 65535, &v) != GG_OK)
-			return -1;
-		*port = (unsigned)v;
-	}
-	if (gg_addr_parse(host, &a) != GG_OK && !domain_ok(host))
-		return -1;
+	*port = hp.port;
 	return 0;
 }
 
@@ -353,7 +307,7 @@ static int cmd_send(int argc, char **argv)
 		hostname[sizeof(hostname) - 1] = '\0';
 		helo = hostname;
 	}
-	if (!domain_ok(helo)) {
+	if (!gg_hostname_valid(helo, GG_HOSTNAME_DOT)) {
 		struct gg_addr a;
 		size_t hl = strlen(helo);
 		/* An address literal "[192.0.2.1]" is a valid EHLO argument too. */
@@ -556,7 +510,7 @@ static int cmd_listen(int argc, char **argv)
 			lp.max_size = v;
 			break;
 		case 'H':
-			if (!domain_ok(optarg))
+			if (!gg_hostname_valid(optarg, GG_HOSTNAME_DOT))
 				return die_usage("--hostname '%s': not a host name", san(optarg));
 			lp.hostname = optarg;
 			break;
@@ -574,7 +528,7 @@ static int cmd_listen(int argc, char **argv)
 	if (have_first && lp.track.defer_for_ms > 0)
 		return die_usage("--defer-first and --defer-for exclude each other");
 	if (lp.hostname == NULL) {
-		if (gethostname(hostname, sizeof(hostname)) != 0 || !domain_ok(hostname))
+		if (gethostname(hostname, sizeof(hostname)) != 0 || !gg_hostname_valid(hostname, GG_HOSTNAME_DOT))
 			gg_strcpy(hostname, sizeof(hostname), "greyprobe.invalid");
 		lp.hostname = hostname;
 	}

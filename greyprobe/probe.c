@@ -13,6 +13,7 @@
 
 #include "greyprobe/dur.h"
 #include "greyprobe/probe.h"
+#include "lib/clock.h"
 #include "lib/util.h"
 
 #define MAX_TARGETS (GG_MX_MAX_HOSTS * GG_MX_MAX_ADDRS)
@@ -53,7 +54,7 @@ static void next_target(struct gg_probe *pr);
 /* elapsed - seconds since the run started */
 static double elapsed(const struct gg_probe *pr)
 {
-	return gg_send_now() - pr->t0;
+	return gg_clock_sec() - pr->t0;
 }
 
 /* done_cb - the run is over: tell the caller from the loop */
@@ -356,7 +357,7 @@ enum gg_status gg_probe_start(struct event_base *base, struct gg_resolver *r,
 	pr->done = done;
 	pr->arg = arg;
 	pr->decider = -1;
-	pr->t0 = gg_send_now();
+	pr->t0 = gg_clock_sec();
 	if ((pr->timer = evtimer_new(base, round_timer_cb, pr)) == NULL ||
 	    (pr->done_ev = event_new(base, -1, 0, done_cb, pr)) == NULL) {
 		gg_probe_free(pr);

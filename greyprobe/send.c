@@ -28,6 +28,7 @@
 
 #include "greyprobe/reply.h"
 #include "greyprobe/send.h"
+#include "lib/clock.h"
 #include "lib/util.h"
 
 #define READ_HIGH_WATER (4 * (GG_REPLY_LINE_MAX + 2))
@@ -52,20 +53,11 @@ struct gg_send {
 	struct gg_reply_parser parser;
 };
 
-/* gg_send_now - monotonic seconds */
-double gg_send_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* dlg - one line of the dialogue, when it is kept */
 static void dlg(struct gg_send *s, const char *dir, const char *line, size_t len)
 {
 	if (s->p.keep_dialogue)
-		gg_report_dialogue(s->a, gg_send_now() - s->t0, dir, line, len);
+		gg_report_dialogue(s->a, gg_clock_sec() - s->t0, dir, line, len);
 }
 
 /* arm - (re)start the wait's deadline */
@@ -123,7 +115,7 @@ static void finish(struct gg_send *s)
 	if (s->done)
 		return;
 	s->done = 1;
-	s->a->duration = gg_send_now() - s->t0;
+	s->a->duration = gg_clock_sec() - s->t0;
 	release(s);
 	event_active(s->finish_ev, EV_TIMEOUT, 0);
 }
@@ -439,6 +431,27 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	connected(s);
 }
 
+/* gg_send_sockaddr - addr:port as a socket address; its length, 0 for no family */
+socklen_t gg_send_sockaddr(const struct gg_addr *addr, unsigned port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (addr->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		memcpy(&sin->sin_addr, addr->bytes, 4);
+		return sizeof(*sin);
+	}
+	if (addr->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		memcpy(&sin6->sin6_addr, addr->bytes, 16);
+		return sizeof(*sin6);
+	}
+	return 0;
+}
+
 /* gg_send_start - connect and run the dialogue */
 enum gg_status gg_send_start(struct event_base *base, const struct gg_send_params *p,
 			     const struct gg_addr *addr, unsigned port, struct gg_attempt *a,
@@ -452,22 +465,8 @@ enum gg_status gg_send_start(struct event_base *base, const struct gg_send_param
 	*out = NULL;
 	if (port == 0 || port > 65535 || p->timeout_ms <= 0)
 		return GG_EINVAL;
-	memset(&ss, 0, sizeof(ss));
-	if (addr->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		memcpy(&sin->sin_addr, addr->bytes, 4);
-		sslen = sizeof(*sin);
-	} else if (addr->family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		memcpy(&sin6->sin6_addr, addr->bytes, 16);
-		sslen = sizeof(*sin6);
-	} else {
+	if ((sslen = gg_send_sockaddr(addr, port, &ss)) == 0)
 		return GG_EINVAL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return GG_ENOMEM;
 	s->base = base;
@@ -477,7 +476,7 @@ enum gg_status gg_send_start(struct event_base *base, const struct gg_send_param
 	s->arg = arg;
 	s->fd = -1;
 	s->stage = GG_STAGE_CONNECT;
-	s->t0 = gg_send_now();
+	s->t0 = gg_clock_sec();
 	gg_addr_format(addr, a->addr, sizeof(a->addr));
 	a->port = port;
 	a->kind = GG_KIND_NETWORK;

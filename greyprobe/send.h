@@ -27,6 +27,7 @@
 #define GG_SEND_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <event2/event.h>
 
 #include "lib/addr.h"
@@ -59,7 +60,7 @@ enum gg_status gg_send_start(struct event_base *base, const struct gg_send_param
 /* Close the session now; the callback never runs. */
 void gg_send_abort(struct gg_send *s);
 
-/* Monotonic clock in seconds (shared by the driver, for offsets). */
-double gg_send_now(void);
+/* Fill *ss with addr:port; returns its length, 0 if addr has no family. */
+socklen_t gg_send_sockaddr(const struct gg_addr *addr, unsigned port, struct sockaddr_storage *ss);
 
 #endif

@@ -12,6 +12,9 @@
 # directory, removed at the end unless GG_KEEP=1):
 #   t_greyprobe     unit tests + golden files (golden/)
 #   replay_reply    fuzz_reply.c + tests/fuzz/replay.c over corpus/reply/
+#   greyprobe       the program itself: "greyprobe listen" on 127.0.0.1 (an
+#                   ephemeral port) answers a fixed SMTP dialogue, and the
+#                   replies are compared with golden/listen-session.txt
 # No network is used.  Exit status: 0 all passed, 1 a failure (a build
 # error, a failed case, a crash or sanitizer report during the replay).
 set -u
@@ -44,7 +47,9 @@ INC="-I$SRC -I$SRC/tests/fuzz $(pkg-config --cflags libcares libevent)"
 LIBS="$(pkg-config --libs libcares libevent) -lm"
 G=$SRC/greyprobe
 LIBSRC="$G/dur.c $G/reply.c $G/mx.c $G/schedule.c $G/message.c $G/report.c $G/track.c
- $SRC/dns/resolver.c $SRC/dns/resolver_servers.c $SRC/dns/answer.c $SRC/lib/json.c $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c $SRC/lib/htable.c"
+ $SRC/dns/resolver.c $SRC/dns/resolver_servers.c $SRC/dns/answer.c $SRC/lib/json.c $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c $SRC/lib/htable.c
+ $SRC/lib/clock.c $SRC/lib/hostname.c $SRC/lib/hostport.c"
+PROGSRC="$G/main.c $G/send.c $G/probe.c $G/listen.c $G/session.c $G/command.c"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
@@ -93,6 +98,138 @@ if "$BUILD/replay_reply" "$HERE/corpus/reply" >"$BUILD/replay.out" 2>"$BUILD/rep
 else
 	fail "greyprobe/fuzz: replay of the reply corpus crashed or reported"
 	grep -vE '^replay: .*bytes\)$' "$BUILD/replay.err" | sed 's/^/# /' | head -n 40
+fi
+
+# smtp_send TEXT - write one command line; smtp_reply - read one whole
+# reply (up to the line whose code is followed by a space), each line put
+# in the transcript as "< LINE".  The queue id carries the pid: masked.
+smtp_send() {
+	printf '%s\r\n' "$1" >&3
+}
+smtp_reply() {
+	local line rc
+	while IFS= read -r -t 5 -u 3 line; do
+		line=${line%$'\r'}
+		echo "< $line" | sed 's/queued as GP[0-9A-F]*/queued as GPxxxx/'
+		[ "${line:3:1}" = "-" ] || return 0
+	done
+	rc=$?
+	[ "$rc" -gt 128 ] && echo "< (no reply)" || echo "< (connection closed)"
+}
+# say LINE - one command and its reply in the transcript
+say() {
+	echo "> $1"
+	smtp_send "$1"
+	smtp_reply
+}
+
+# listen_dialogue PORT - the fixed dialogue: every verb, the replies to
+# bad syntax, out-of-sequence commands, unknown verbs and the limits
+listen_dialogue() {
+	local i
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	smtp_reply
+	say "HELP"
+	say "NOOP"
+	say "noop with an argument"
+	say "VRFY someone"
+	say "FOO bar"
+	say "HELOX"
+	say "EHLO"
+	say "helo"
+	say "DATA x"
+	say "DATA"
+	say "RCPT TO:<a@remote.test>"
+	say "MAIL"
+	say "MAIL TO:<a@b.test>"
+	say "MAIL FROM:<bad address>"
+	say "MAIL FROM:<a@sender.test> SIZE=20000"
+	say "MAIL FROM:<a@sender.test> SIZE=99999999999999999999999"
+	say "mail from:<a@sender.test> SIZE=100"
+	say "MAIL FROM:<b@sender.test>"
+	say "DATA"
+	say "RCPT"
+	say "RCPT TO:<>"
+	say "RCPT FROM:<a@remote.test>"
+	say "RCPT TO:<nobody@remote.test>"
+	say "DATA"
+	say "RCPT TO:<a@remote.test>"
+	say "RCPT TO:b@remote.test"
+	say "DATA"
+	echo "> (message: a header, a dot-stuffed line, the final dot)"
+	printf 'Subject: session\r\n\r\n..stuffed\r\n.\r\n' >&3
+	smtp_reply
+	say "RSET"
+	say "EHLO session.test"
+	say "MAIL FROM:<>"
+	say "RSET"
+	say "RCPT TO:<a@remote.test>"
+	say "HELO session.test"
+	say "MAIL FROM:<c@sender.test>"
+	say "HELO again.test"
+	say "RCPT TO:<a@remote.test>"
+	echo "> (2000 bytes of A)"
+	smtp_send "$(head -c 2000 /dev/zero | tr '\0' A)"
+	smtp_reply
+	echo "> NO<NUL>OP"
+	printf 'NO\0OP\r\n' >&3
+	smtp_reply
+	# The 21st bad command of the session ends it.
+	for i in 1 2 3 4; do
+		say "BAD $i"
+	done
+	smtp_reply
+	exec 3<&- 3>&-
+}
+
+# The receiver answers the dialogue as it always has.
+# shellcheck disable=SC2086
+build greyprobe $PROGSRC $LIBSRC || finish
+"$BUILD/greyprobe" listen --listen 127.0.0.1:0 --defer-first 0 --reject-rcpt 'nobody@*' \
+	--hostname session.greyprobe.test --max-size 10000 --timeout 10s \
+	>"$BUILD/listen.out" 2>"$BUILD/listen.err" &
+lpid=$!
+lport=
+for _ in $(seq 1 50); do
+	lport=$(sed -n 's/^greyprobe listen: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$BUILD/listen.err")
+	[ -n "$lport" ] && break
+	sleep 0.1
+done
+if [ -z "$lport" ]; then
+	fail "greyprobe/listen: the receiver did not start"
+	sed 's/^/# /' "$BUILD/listen.err" | head -n 20
+else
+	listen_dialogue "$lport" >"$BUILD/listen-session.txt" 2>&1
+fi
+kill -TERM "$lpid" 2>/dev/null
+wait "$lpid"
+rc=$?
+if [ "$rc" -ne 0 ] || grep -qE 'ERROR: AddressSanitizer|runtime error' "$BUILD/listen.err"; then
+	fail "greyprobe/listen: the receiver exited $rc or reported"
+	grep -vE '^greyprobe listen: ' "$BUILD/listen.err" | sed 's/^/# /' | head -n 40
+else
+	pass "greyprobe/listen: the receiver stopped cleanly on SIGTERM"
+fi
+# Then its live lines and its summary, times, port and queue ids masked
+# (a time column is padded to its width: 0.123s or 1.2s pad alike).
+if [ -n "$lport" ]; then
+	{
+		echo "== stderr"
+		cat "$BUILD/listen.err"
+		echo "== stdout"
+		cat "$BUILD/listen.out"
+	} | sed -e 's/^    +[0-9][0-9]*\.[0-9][0-9]*s  */    +N.NNNs   /' \
+		-e 's/[0-9][0-9]*\.[0-9][0-9]*s/N.NNNs/g' -e 's/GP[0-9A-F][0-9A-F]*/GPxxxx/g' \
+		-e 's/127\.0\.0\.1:[0-9][0-9]*$/127.0.0.1:PORT/' >>"$BUILD/listen-session.txt"
+	if [ -n "${GP_UPDATE_GOLDEN:-}" ]; then
+		cp "$BUILD/listen-session.txt" "$HERE/golden/listen-session.txt"
+	fi
+	if diff -u "$HERE/golden/listen-session.txt" "$BUILD/listen-session.txt" >"$BUILD/listen.diff"; then
+		pass "greyprobe/listen: the SMTP dialogue matches golden/listen-session.txt"
+	else
+		fail "greyprobe/listen: the SMTP dialogue differs from golden/listen-session.txt"
+		sed 's/^/# /' "$BUILD/listen.diff" | head -n 40
+	fi
 fi
 
 # Optional real fuzzing with libFuzzer.
