@@ -16,9 +16,14 @@ struct field {
 	int width;
 };
 
-/* A kind of record: its tag and its fields in the order they are stored. */
+/*
+ * A kind of record: its tag, its encoded length, its fields in the order
+ * they are stored, and what a decoded record must satisfy.
+ */
 struct layout {
 	uint8_t tag;
+	size_t len;
+	int (*valid)(const void *rec);
 	size_t nfields;
 	struct field fields[5];
 };
@@ -26,15 +31,32 @@ struct layout {
 #define F64(type, name) { offsetof(type, name), 8 }
 #define F32(type, name) { offsetof(type, name), 4 }
 
+/* triplet_valid - the times are in order: first <= passed <= last */
+static int triplet_valid(const void *rec)
+{
+	const struct gg_triplet_rec *r = rec;
+
+	return r->first_seen != 0 && r->last_seen >= r->first_seen &&
+	       (r->passed_at == 0 || (r->passed_at >= r->first_seen && r->passed_at <= r->last_seen));
+}
+
+/* client_valid - the times are in order: first <= last, last_counted <= last */
+static int client_valid(const void *rec)
+{
+	const struct gg_client_rec *r = rec;
+
+	return r->first_seen != 0 && r->last_seen >= r->first_seen && r->last_counted <= r->last_seen;
+}
+
 static const struct layout triplet_layout = {
-	TAG_TRIPLET, 5,
+	TAG_TRIPLET, GG_TRIPLET_REC_LEN, triplet_valid, 5,
 	{ F64(struct gg_triplet_rec, first_seen), F64(struct gg_triplet_rec, last_seen),
 	  F64(struct gg_triplet_rec, passed_at), F32(struct gg_triplet_rec, defer_count),
 	  F32(struct gg_triplet_rec, pass_count) },
 };
 
 static const struct layout client_layout = {
-	TAG_CLIENT, 4,
+	TAG_CLIENT, GG_CLIENT_REC_LEN, client_valid, 4,
 	{ F64(struct gg_client_rec, first_seen), F64(struct gg_client_rec, last_seen),
 	  F64(struct gg_client_rec, last_counted), F32(struct gg_client_rec, pass_count) },
 };
@@ -62,13 +84,15 @@ static size_t encode(const struct layout *l, const void *rec, uint8_t *buf)
 	return (size_t)(p - buf);
 }
 
-/* decode - the inverse of encode, for a buffer of exactly the layout's length */
-static enum gg_status decode(const struct layout *l, const uint8_t *buf, size_t len,
-			     size_t want_len, void *rec)
+/*
+ * decode - the inverse of encode, for a buffer of exactly the layout's
+ * length, and a record that passes the layout's check
+ */
+static enum gg_status decode(const struct layout *l, const uint8_t *buf, size_t len, void *rec)
 {
 	const uint8_t *p = buf + 2;
 
-	if (len != want_len || buf[0] != l->tag || buf[1] != RECORD_VERSION)
+	if (len != l->len || buf[0] != l->tag || buf[1] != RECORD_VERSION)
 		return GG_EFORMAT;
 	for (size_t i = 0; i < l->nfields; i++) {
 		unsigned char *f = (unsigned char *)rec + l->fields[i].off;
@@ -82,7 +106,7 @@ static enum gg_status decode(const struct layout *l, const uint8_t *buf, size_t 
 			memcpy(f, &v32, 4);
 		}
 	}
-	return GG_OK;
+	return l->valid(rec) ? GG_OK : GG_EFORMAT;
 }
 
 /* gg_record_triplet_encode - 34 bytes into buf */
@@ -92,15 +116,9 @@ size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
 }
 
 /* gg_record_triplet_decode - checked decode: the times must be in order */
-enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len,
-					struct gg_triplet_rec *r)
+enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len, struct gg_triplet_rec *r)
 {
-	if (decode(&triplet_layout, buf, len, GG_TRIPLET_REC_LEN, r) != GG_OK)
-		return GG_EFORMAT;
-	if (r->first_seen == 0 || r->last_seen < r->first_seen ||
-	    (r->passed_at != 0 && (r->passed_at < r->first_seen || r->passed_at > r->last_seen)))
-		return GG_EFORMAT;
-	return GG_OK;
+	return decode(&triplet_layout, buf, len, r);
 }
 
 /* gg_record_client_encode - 30 bytes into buf */
@@ -110,14 +128,9 @@ size_t gg_record_client_encode(const struct gg_client_rec *r, uint8_t *buf)
 }
 
 /* gg_record_client_decode - checked decode: the times must be in order */
-enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len,
-				       struct gg_client_rec *r)
+enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len, struct gg_client_rec *r)
 {
-	if (decode(&client_layout, buf, len, GG_CLIENT_REC_LEN, r) != GG_OK)
-		return GG_EFORMAT;
-	if (r->first_seen == 0 || r->last_seen < r->first_seen || r->last_counted > r->last_seen)
-		return GG_EFORMAT;
-	return GG_OK;
+	return decode(&client_layout, buf, len, r);
 }
 
 /* gg_record_last_seen - activity time of either kind of record */
