@@ -9,10 +9,14 @@
 #include "daemon/host.h"
 #include "daemon/maint.h"
 
+/* The signals the host takes, as indexes into its table of events. */
+enum host_signal { HOST_SIGHUP, HOST_SIGUSR1, HOST_SIGTERM, HOST_SIGINT, HOST_NSIGNALS };
+
 struct gg_host {
 	struct gg_host_params p;
 	struct gg_maint *maint;
-	struct event *ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_probe;
+	struct event *ev_signal[HOST_NSIGNALS];	/* NULL: not taken */
+	struct event *ev_probe;
 	int stopping;
 };
 
@@ -123,7 +127,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	 * and weights.
 	 */
 	gg_config_free(old);
-	gg_log_info(log, "configuration reloaded from %s", h->p.args->config_path);
+	gg_log_info(log, "configuration reloaded from %s", h->p.args->config.path);
 }
 
 /* on_usr1 - statistics lines */
@@ -162,6 +166,18 @@ static void on_term(evutil_socket_t sig, short what, void *arg)
 		h->p.ops->term(h->p.arg, (int)sig);
 }
 
+/* Each signal, its handler, and whether only GG_HOST_TERM takes it. */
+static const struct {
+	int signo;
+	event_callback_fn handler;
+	int term_only;
+} host_signals[HOST_NSIGNALS] = {
+	[HOST_SIGHUP] = { SIGHUP, on_hup, 0 },
+	[HOST_SIGUSR1] = { SIGUSR1, on_usr1, 0 },
+	[HOST_SIGTERM] = { SIGTERM, on_term, 1 },
+	[HOST_SIGINT] = { SIGINT, on_term, 1 },
+};
+
 /* gg_host_start - every event, armed; the probes fire at once */
 enum gg_status gg_host_start(const struct gg_host_params *p, struct gg_host **out, char *err,
 			     size_t errsize)
@@ -172,16 +188,14 @@ enum gg_status gg_host_start(const struct gg_host_params *p, struct gg_host **ou
 	if (h == NULL)
 		goto nomem;
 	h->p = *p;
-	h->ev_hup = evsignal_new(p->base, SIGHUP, on_hup, h);
-	h->ev_usr1 = evsignal_new(p->base, SIGUSR1, on_usr1, h);
-	if (term) {
-		h->ev_term = evsignal_new(p->base, SIGTERM, on_term, h);
-		h->ev_int = evsignal_new(p->base, SIGINT, on_term, h);
+	for (int i = 0; i < HOST_NSIGNALS; i++) {
+		if (host_signals[i].term_only && !term)
+			continue;
+		h->ev_signal[i] = evsignal_new(p->base, host_signals[i].signo, host_signals[i].handler, h);
+		if (h->ev_signal[i] == NULL || evsignal_add(h->ev_signal[i], NULL) != 0)
+			goto nomem;
 	}
-	h->ev_probe = event_new(p->base, -1, EV_PERSIST, on_probe, h);
-	if (!h->ev_hup || !h->ev_usr1 || !h->ev_probe || (term && (!h->ev_term || !h->ev_int)) ||
-	    evsignal_add(h->ev_hup, NULL) != 0 || evsignal_add(h->ev_usr1, NULL) != 0 ||
-	    (term && (evsignal_add(h->ev_term, NULL) != 0 || evsignal_add(h->ev_int, NULL) != 0)))
+	if ((h->ev_probe = event_new(p->base, -1, EV_PERSIST, on_probe, h)) == NULL)
 		goto nomem;
 	if ((h->maint = gg_maint_start(p->base, p->store, *p->cfg, p->log)) == NULL)
 		goto nomem;
@@ -199,14 +213,9 @@ void gg_host_free(struct gg_host *h)
 {
 	if (h == NULL)
 		return;
-	if (h->ev_hup)
-		event_free(h->ev_hup);
-	if (h->ev_usr1)
-		event_free(h->ev_usr1);
-	if (h->ev_term)
-		event_free(h->ev_term);
-	if (h->ev_int)
-		event_free(h->ev_int);
+	for (int i = 0; i < HOST_NSIGNALS; i++)
+		if (h->ev_signal[i] != NULL)
+			event_free(h->ev_signal[i]);
 	if (h->ev_probe)
 		event_free(h->ev_probe);
 	gg_maint_free(h->maint);
