@@ -63,6 +63,18 @@ struct conn {
 	unsigned long requests;
 };
 
+/* conn_release - the memory and events of a connection (not its socket) */
+static void conn_release(struct conn *c)
+{
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
 /* conn_free - close and forget a connection */
 static void conn_free(struct conn *c)
 {
@@ -72,12 +84,8 @@ static void conn_free(struct conn *c)
 	pd->nconns--;
 	if (c->evals > 0)
 		gg_eval_cancel_arg(pd->eval, c);
-	event_free(c->rev);
-	event_free(c->wev);
 	close(c->fd);
-	free(c->in);
-	free(c->out);
-	free(c);
+	conn_release(c);
 	if (pd->stopping && pd->nconns == 0)
 		event_base_loopexit(pd->base, NULL);
 }
@@ -426,12 +434,7 @@ int policyd_conn_new(struct policyd *pd, int fd, const char *peer)
 	c->rev = event_new(pd->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wev = event_new(pd->base, fd, EV_WRITE, on_writable, c);
 	if (c->in == NULL || c->rev == NULL || c->wev == NULL) {
-		if (c->rev)
-			event_free(c->rev);
-		if (c->wev)
-			event_free(c->wev);
-		free(c->in);
-		free(c);
+		conn_release(c);
 		return -1;
 	}
 	(void)gg_strcpy(c->peer, sizeof(c->peer), peer);
