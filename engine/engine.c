@@ -35,13 +35,12 @@ void gg_engine_init(struct gg_engine *e, const struct gg_config *cfg, struct gg_
 
 const char *gg_engine_action_str(enum gg_action a)
 {
-	switch (a) {
-	case GG_ACTION_ACCEPT:		return "accept";
-	case GG_ACTION_GREYLIST:	return "greylist";
-	case GG_ACTION_TAG:		return "tag";
-	case GG_ACTION_REJECT:		return "reject";
-	}
-	return "unknown";
+	static const char *const names[] = {
+		[GG_ACTION_ACCEPT] = "accept", [GG_ACTION_GREYLIST] = "greylist",
+		[GG_ACTION_TAG] = "tag", [GG_ACTION_REJECT] = "reject",
+	};
+
+	return (unsigned)a < GG_ARRAY_LEN(names) ? names[a] : "unknown";
 }
 
 /* append_clean - copy MTA-supplied text into a reply, dropping control bytes */
