@@ -11,18 +11,27 @@
 #include "daemon/daemon.h"
 #include "store/store.h"
 
-int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
-		   void (*usage)(FILE *fp), struct gg_daemon_args *a)
+/* usage - the command line both daemons take */
+static void usage(FILE *fp, const char *prog)
 {
+	fprintf(fp, "usage: %s [-c FILE] [-f] [-t] [-n] [-o name=value]... [-V]\n"
+		"  -c FILE        configuration file (default %s)\n"
+		"  -f             stay in the foreground, log to stderr\n"
+		"  -t             check the configuration and exit\n"
+		"  -n             print the effective settings and exit\n"
+		"  -o name=value  override a setting (may be repeated)\n"
+		"  -V             print the version and exit\n", prog, GG_CONFIG_PATH);
+}
+
+int gg_daemon_args(int argc, char **argv, const char *prog, struct gg_daemon_args *a)
+{
+	char err[128];
 	int opt;
 
 	memset(a, 0, sizeof(*a));
-	a->config_path = default_config;
+	gg_config_source_init(&a->config);
 	while ((opt = getopt(argc, argv, "c:ftno:Vh")) != -1) {
 		switch (opt) {
-		case 'c':
-			a->config_path = optarg;
-			break;
 		case 'f':
 			a->foreground = 1;
 			break;
@@ -32,27 +41,26 @@ int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_
 		case 'n':
 			a->print = 1;
 			break;
+		case 'c':
 		case 'o':
-			if (a->noverrides == GG_DAEMON_MAX_OVERRIDES) {
-				fprintf(stderr, "%s: fatal: more than %d -o options\n", prog,
-					GG_DAEMON_MAX_OVERRIDES);
+			if (gg_config_source_option(&a->config, opt, optarg, err, sizeof(err)) != GG_OK) {
+				fprintf(stderr, "%s: fatal: %s\n", prog, err);
 				return 64;
 			}
-			a->overrides[a->noverrides++] = optarg;
 			break;
 		case 'V':
 			printf("%s %s\n", prog, PACKAGE_VERSION);
 			return 0;
 		case 'h':
-			usage(stdout);
+			usage(stdout, prog);
 			return 0;
 		default:
-			usage(stderr);
+			usage(stderr, prog);
 			return 64;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		usage(stderr, prog);
 		return 64;
 	}
 	return -1;
@@ -63,8 +71,7 @@ struct gg_config *gg_daemon_config(const struct gg_daemon_args *a,
 							      size_t errsize),
 				   char *err, size_t errsize)
 {
-	struct gg_config *cfg = gg_config_read(a->config_path, a->overrides, a->noverrides, err,
-					       errsize);
+	struct gg_config *cfg = gg_config_read(&a->config, err, errsize);
 
 	if (cfg != NULL && validate != NULL && validate(cfg, err, errsize) != GG_OK) {
 		gg_config_free(cfg);

@@ -21,25 +21,20 @@
 #include "daemon/log.h"
 #include "lib/status.h"
 
-#define GG_DAEMON_MAX_OVERRIDES 64
-
 /* The command line both daemons share: -c FILE -f -t -n -o name=value -V -h. */
 struct gg_daemon_args {
-	const char *config_path;
+	struct gg_config_source config;	/* -c, -o */
 	int foreground;			/* -f */
 	int check;			/* -t */
 	int print;			/* -n */
-	const char *overrides[GG_DAEMON_MAX_OVERRIDES];	/* -o, in order */
-	int noverrides;
 };
 
 /*
- * Parse the command line into *a (config_path starts as default_config).
- * Returns -1 to go on, or the exit status: 0 after -V or -h, 64 for a
- * usage error (usage(stderr) was called).
+ * Parse the command line into *a (the file starts as GG_CONFIG_PATH).
+ * Returns -1 to go on, or the exit status: 0 after -V or -h (the usage on
+ * stdout), 64 for a usage error (the usage on stderr).
  */
-int gg_daemon_args(int argc, char **argv, const char *prog, const char *default_config,
-		   void (*usage)(FILE *fp), struct gg_daemon_args *a);
+int gg_daemon_args(int argc, char **argv, const char *prog, struct gg_daemon_args *a);
 /*
  * The configuration of a start or a reload: the file, then the -o
  * overrides, gg_config_finish(), then validate (may be NULL) for what only

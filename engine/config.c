@@ -625,9 +625,33 @@ static void format_value(const struct gg_config *cfg, const struct gg_setting *s
 	}
 }
 
+/* gg_config_source_init - the default file, no overrides */
+void gg_config_source_init(struct gg_config_source *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->path = GG_CONFIG_PATH;
+}
+
+/* gg_config_source_option - -c FILE or -o name=value */
+enum gg_status gg_config_source_option(struct gg_config_source *src, int opt, const char *arg,
+				       char *err, size_t errsize)
+{
+	if (opt == 'c') {
+		src->path = arg;
+		return GG_OK;
+	}
+	if (opt != 'o')
+		return GG_EINVAL;
+	if (src->noverrides == GG_CONFIG_MAX_OVERRIDES) {
+		snprintf(err, errsize, "more than %d -o options", GG_CONFIG_MAX_OVERRIDES);
+		return GG_ETOOBIG;
+	}
+	src->overrides[src->noverrides++] = arg;
+	return GG_OK;
+}
+
 /* gg_config_read - defaults, file, overrides, finish: what every program starts with */
-struct gg_config *gg_config_read(const char *path, const char *const *overrides, int noverrides,
-				 char *err, size_t errsize)
+struct gg_config *gg_config_read(const struct gg_config_source *src, char *err, size_t errsize)
 {
 	struct gg_config *cfg = gg_config_new();
 
@@ -635,10 +659,10 @@ struct gg_config *gg_config_read(const char *path, const char *const *overrides,
 		snprintf(err, errsize, "out of memory");
 		return NULL;
 	}
-	if (gg_config_load(cfg, path, err, errsize) != GG_OK)
+	if (gg_config_load(cfg, src->path, err, errsize) != GG_OK)
 		goto fail;
-	for (int i = 0; i < noverrides; i++)
-		if (gg_config_override(cfg, overrides[i], err, errsize) != GG_OK)
+	for (int i = 0; i < src->noverrides; i++)
+		if (gg_config_override(cfg, src->overrides[i], err, errsize) != GG_OK)
 			goto fail;
 	if (gg_config_finish(cfg, err, errsize) != GG_OK)
 		goto fail;

@@ -21,6 +21,9 @@
 struct gg_wlist;
 
 /* rhsbl_targets: which names the RHSBL lists are asked about. */
+/* Where every program looks for the configuration unless -c says otherwise. */
+#define GG_CONFIG_PATH "/etc/greygate/greygate.conf"
+
 #define GG_CONFIG_RHSBL_SENDER	0x1	/* the envelope sender's domain */
 #define GG_CONFIG_RHSBL_HELO	0x2	/* the HELO name */
 #define GG_CONFIG_RHSBL_CLIENT	0x4	/* the verified client name */
@@ -139,12 +142,31 @@ enum gg_status gg_config_override(struct gg_config *cfg, const char *arg, char *
  */
 enum gg_status gg_config_finish(struct gg_config *cfg, char *err, size_t errsize);
 /*
- * The configuration a program runs on: the defaults, the file, then the
- * "name=value" overrides in order (-o), then gg_config_finish().  NULL
- * with "file:line: ..." (or "-o: ...") in err; "out of memory" too.
+ * Where a program's configuration comes from: the file (-c FILE, else
+ * GG_CONFIG_PATH) and the "name=value" overrides (-o), in order.  Every
+ * program takes -c and -o alike.
  */
-struct gg_config *gg_config_read(const char *path, const char *const *overrides, int noverrides,
-				 char *err, size_t errsize);
+#define GG_CONFIG_MAX_OVERRIDES 64
+struct gg_config_source {
+	const char *path;
+	const char *overrides[GG_CONFIG_MAX_OVERRIDES];
+	int noverrides;
+};
+/* path = GG_CONFIG_PATH, no overrides. */
+void gg_config_source_init(struct gg_config_source *src);
+/*
+ * Take the command line's -c (opt 'c') or -o (opt 'o') with its argument:
+ * GG_OK; GG_ETOOBIG for an -o beyond GG_CONFIG_MAX_OVERRIDES (err says
+ * so); GG_EINVAL for any other opt (not ours, nothing said).
+ */
+enum gg_status gg_config_source_option(struct gg_config_source *src, int opt, const char *arg,
+				       char *err, size_t errsize);
+/*
+ * The configuration a program runs on: the defaults, the file, then the
+ * overrides in order, then gg_config_finish().  NULL with "file:line: ..."
+ * (or "-o: ...") in err; "out of memory" too.
+ */
+struct gg_config *gg_config_read(const struct gg_config_source *src, char *err, size_t errsize);
 /* Where a setting was given, for error messages of modules that parse it later. */
 const char *gg_config_where(const struct gg_config *cfg, const char *name);
 /* Print "name = value" lines; all of them, or only those not at their default. */

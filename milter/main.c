@@ -39,18 +39,6 @@
 #include "daemon/privs.h"
 #include "lib/util.h"
 
-#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
-
-static void usage(FILE *fp)
-{
-	fprintf(fp, "usage: %s [-c FILE] [-f] [-t] [-n] [-o name=value]... [-V]\n"
-		"  -c FILE        configuration file (default %s)\n"
-		"  -f             stay in the foreground, log to stderr\n"
-		"  -t             check the configuration and exit\n"
-		"  -n             print the effective settings and exit\n"
-		"  -o name=value  override a setting (may be repeated)\n"
-		"  -V             print the version and exit\n", MLT_PROG, DEFAULT_CONFIG);
-}
 
 /*
  * check_socket - milter_socket in libmilter's syntax: inet:PORT@ADDR,
@@ -177,7 +165,7 @@ int main(int argc, char **argv)
 
 	memset(&m, 0, sizeof(m));
 	m.queue.wake_fd = -1;
-	if ((rc = gg_daemon_args(argc, argv, MLT_PROG, DEFAULT_CONFIG, usage, &m.args)) >= 0)
+	if ((rc = gg_daemon_args(argc, argv, MLT_PROG, &m.args)) >= 0)
 		return rc;
 	if ((m.cfg = mlt_load_config(&m, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);

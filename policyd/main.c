@@ -34,19 +34,7 @@
 #include "lib/hostport.h"
 #include "lib/util.h"
 
-#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-policyd"
-
-static void usage(FILE *fp)
-{
-	fprintf(fp, "usage: %s [-c FILE] [-f] [-t] [-n] [-o name=value]... [-V]\n"
-		"  -c FILE        configuration file (default %s)\n"
-		"  -f             stay in the foreground, log to stderr\n"
-		"  -t             check the configuration and exit\n"
-		"  -n             print the effective settings and exit\n"
-		"  -o name=value  override a setting (may be repeated)\n"
-		"  -V             print the version and exit\n", PROG, DEFAULT_CONFIG);
-}
 
 /* policyd_load_config - file, then -o overrides, then checks */
 struct gg_config *policyd_load_config(const struct policyd *pd, char *err, size_t errsize)
@@ -202,7 +190,7 @@ int main(int argc, char **argv)
 	int report_fd = -1, rc;
 
 	memset(&pd, 0, sizeof(pd));
-	if ((rc = gg_daemon_args(argc, argv, PROG, DEFAULT_CONFIG, usage, &pd.args)) >= 0)
+	if ((rc = gg_daemon_args(argc, argv, PROG, &pd.args)) >= 0)
 		return rc;
 	if ((pd.cfg = policyd_load_config(&pd, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: fatal: %s\n", PROG, err);

@@ -38,7 +38,6 @@
 #include "store/store.h"
 #include "tools/check_lists.h"
 
-#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-check"
 #define EX_USAGE 64
 #define EX_CONFIG 65
@@ -46,8 +45,7 @@
 
 /* The command line. */
 struct args {
-	const char *path, *overrides[64];
-	int noverrides;
+	struct gg_config_source config;		/* -c, -o */
 	const char *client, *helo, *sender, *rcpt, *cname, *rname;
 	int json, commit, listsonly;
 };
@@ -121,21 +119,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	char err[128];
 	int opt;
 
 	memset(a, 0, sizeof(*a));
-	a->path = DEFAULT_CONFIG;
+	gg_config_source_init(&a->config);
 	a->helo = a->sender = a->cname = a->rname = "";
 	a->rcpt = "postmaster-check@invalid";
 	while ((opt = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': a->path = optarg; break;
+		case 'c':
 		case 'o':
-			if (a->noverrides == 64) {
-				fprintf(stderr, "%s: too many -o options\n", PROG);
+			if (gg_config_source_option(&a->config, opt, optarg, err, sizeof(err)) != GG_OK) {
+				fprintf(stderr, "%s: %s\n", PROG, err);
 				return EX_USAGE;
 			}
-			a->overrides[a->noverrides++] = optarg;
 			break;
 		case 'a': a->client = optarg; break;
 		case 'H': a->helo = optarg; break;
@@ -161,8 +159,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 static struct gg_config *load_config(const struct args *a)
 {
 	char err[1024];
-	struct gg_config *cfg = gg_config_read(a->path, a->overrides, a->noverrides, err,
-					       sizeof(err));
+	struct gg_config *cfg = gg_config_read(&a->config, err, sizeof(err));
 
 	if (cfg != NULL && gg_eval_validate(cfg, err, sizeof(err)) != GG_OK) {
 		gg_config_free(cfg);

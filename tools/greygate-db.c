@@ -29,7 +29,6 @@
 #include "store/store.h"
 #include "lib/util.h"
 
-#define DEFAULT_CONFIG "/etc/greygate/greygate.conf"
 #define PROG "greygate-db"
 
 struct walk_state {
@@ -159,9 +158,7 @@ static int cmd_lookup(struct gg_engine *e, int argc, char **argv)
 
 /* The command line: -c FILE, -o name=value..., then the command and its words. */
 struct db_args {
-	const char *path;
-	const char *overrides[64];
-	int noverrides;
+	struct gg_config_source config;		/* -c, -o */
 	int argc;		/* the command and what follows it */
 	char **argv;
 };
@@ -177,21 +174,19 @@ struct db {
 /* parse_args - the options into *a; -1 to go on, else the exit status */
 static int parse_args(int argc, char **argv, struct db_args *a)
 {
+	char err[128];
 	int opt;
 
 	memset(a, 0, sizeof(*a));
-	a->path = DEFAULT_CONFIG;
+	gg_config_source_init(&a->config);
 	while ((opt = getopt(argc, argv, "+c:o:h")) != -1) {
 		switch (opt) {
 		case 'c':
-			a->path = optarg;
-			break;
 		case 'o':
-			if (a->noverrides == (int)GG_ARRAY_LEN(a->overrides)) {
-				fprintf(stderr, "%s: too many -o options\n", PROG);
+			if (gg_config_source_option(&a->config, opt, optarg, err, sizeof(err)) != GG_OK) {
+				fprintf(stderr, "%s: %s\n", PROG, err);
 				return 64;
 			}
-			a->overrides[a->noverrides++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -312,7 +307,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < GG_ARRAY_LEN(commands); i++)
 		if (strcmp(a.argv[0], commands[i].name) == 0)
 			cmd = &commands[i];
-	if ((cfg = gg_config_read(a.path, a.overrides, a.noverrides, err, sizeof(err))) == NULL) {
+	if ((cfg = gg_config_read(&a.config, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		return 64;
 	}
