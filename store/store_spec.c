@@ -2,15 +2,17 @@
  * store_spec.c - parse the database setting (see store_spec.h)
  *
  * The prefix picks the backend; a bdb: directory must be absolute; a
- * redis: address is checked to the letter (digits only in numbers, a
- * port from 1 to 65535, an IPv6 literal that inet_pton() accepts), so a
- * typo stops the daemon at start-up instead of failing every request.
+ * redis: address is checked to the letter by lib/hostport (a host name or
+ * address, an IPv6 literal in brackets, digits only in a port from 1 to
+ * 65535) and a database number is digits only, so a typo stops the
+ * daemon at start-up instead of failing every request.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "store/store_spec.h"
+#include "lib/hostport.h"
+#include "lib/util.h"
 
 #define SYNTAX "expected redis:HOST:PORT[/DB], redis:[IPV6]:PORT[/DB] or redis:unix:/PATH[/DB]"
 
@@ -40,7 +42,10 @@ static long parse_num(const char *p, size_t len, long min, long max)
 /* parse_redis - fill the address from "redis:..."; 0 or -1 with err set */
 static int parse_redis(struct gg_store_spec *s, const char *spec, char *err, size_t errsize)
 {
-	const char *a = spec + 6, *slash, *colon, *hend;
+	const char *a = spec + 6, *slash;
+	char text[GG_HOSTPORT_STRLEN];
+	struct gg_hostport hp;
+	enum gg_hostport_fault why;
 	size_t alen;
 
 	if (strncmp(spec, "redis:", 6) != 0 || *a == '\0')
@@ -75,43 +80,34 @@ static int parse_redis(struct gg_store_spec *s, const char *spec, char *err, siz
 		snprintf(s->where, sizeof(s->where), "%s", s->path);
 		return 0;
 	}
-	/* [IPV6]:PORT or HOST:PORT, then an optional /DB. */
+	/* [IPV6]:PORT or HOST:PORT (lib/hostport), then an optional /DB. */
 	if ((slash = strchr(a, '/')) != NULL) {
 		if ((s->db = parse_num(slash + 1, strlen(slash + 1), 0, 2147483647L)) < 0)
 			goto bad_db;
 		alen = (size_t)(slash - a);
 	}
-	if (a[0] == '[') {
-		unsigned char buf[16];
-		if ((hend = memchr(a, ']', alen)) == NULL || (size_t)(hend - a - 1) >= sizeof(s->host))
+	if (alen >= sizeof(text))
+		goto bad;
+	memcpy(text, a, alen);
+	text[alen] = '\0';
+	if (gg_hostport_parse(text, GG_HOSTPORT_NAME | GG_HOSTPORT_BRACKET_V6, 0, &hp, &why) != GG_OK) {
+		if (why == GG_HOSTPORT_BAD_PORT) {
+			snprintf(err, errsize, "database = %s: the port must be a number from 1 to 65535 (%s)",
+				 spec, SYNTAX);
+		} else if (why == GG_HOSTPORT_NOT_V6) {
+			snprintf(err, errsize, "database = %s: '%.*s' is not an IPv6 address (%s)", spec,
+				 (int)strcspn(text + 1, "]"), text + 1, SYNTAX);
+		} else {
 			goto bad;
-		memcpy(s->host, a + 1, (size_t)(hend - a - 1));
-		s->host[hend - a - 1] = '\0';
-		if (inet_pton(AF_INET6, s->host, buf) != 1) {
-			snprintf(err, errsize, "database = %s: '%s' is not an IPv6 address (%s)", spec,
-				 s->host, SYNTAX);
-			return -1;
 		}
-		colon = hend + 1;
-		if (colon >= a + alen || *colon != ':')
-			goto bad;
-	} else {
-		if ((colon = memchr(a, ':', alen)) == NULL || colon == a ||
-		    (size_t)(colon - a) >= sizeof(s->host))
-			goto bad;
-		for (const char *p = a; p < colon; p++)
-			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
-				goto bad;
-		memcpy(s->host, a, (size_t)(colon - a));
-		s->host[colon - a] = '\0';
-	}
-	if ((s->port = (int)parse_num(colon + 1, (size_t)(a + alen - colon - 1), 1, 65535)) < 0) {
-		snprintf(err, errsize, "database = %s: the port must be a number from 1 to 65535 (%s)",
-			 spec, SYNTAX);
 		return -1;
 	}
-	snprintf(s->where, sizeof(s->where), a[0] == '[' ? "[%s]:%d" : "%s:%d", s->host, s->port);
+	/* An IPv6 address needs its brackets: ::1:6379 would be ambiguous. */
+	if ((hp.family == AF_INET6 && !hp.bracketed) ||
+	    gg_strcpy(s->host, sizeof(s->host), hp.host) != GG_OK)
+		goto bad;
+	s->port = (int)hp.port;
+	snprintf(s->where, sizeof(s->where), hp.bracketed ? "[%s]:%d" : "%s:%d", s->host, s->port);
 	return 0;
 bad_db:
 	snprintf(err, errsize, "database = %s: the database number after '/' must be a number "
