@@ -56,8 +56,7 @@ struct mlt_answer {
  * thread only" are never touched by the asker.
  */
 struct mlt_job {
-	struct mlt_job *next;		/* queue link, then the list mlt_queue_take() returns */
-	struct mlt_job *prev;
+	struct gg_list link;		/* on the queue, then on the list mlt_queue_take() fills */
 	struct gg_request req;
 	struct mlt_answer ans;
 	pthread_cond_t cond;		/* signalled when done is set */
@@ -75,7 +74,7 @@ struct mlt_job {
 /* The hand-off between libmilter's threads and the engine thread. */
 struct mlt_queue {
 	pthread_mutex_t lock;
-	struct mlt_job *head, *tail;
+	struct gg_list waiting;		/* jobs the engine thread has not taken, oldest first */
 	size_t len;
 	size_t max;			/* MLT_QUEUE_MAX; a test may lower it */
 	int wake_fd;			/* eventfd: readable while jobs wait */
@@ -109,8 +108,11 @@ int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize)
 /* Ask the engine thread about one request; waits at most wait_ms. */
 enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req,
 			       struct mlt_answer *ans);
-/* Engine thread: take every waiting job (a list linked by next); *stopping if shutting down. */
-struct mlt_job *mlt_queue_take(struct mlt_queue *q, int *stopping);
+/*
+ * Engine thread: move every waiting job, oldest first, onto *taken (an
+ * initialised head; jobs are linked by their link); *stopping if shutting down.
+ */
+void mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping);
 /* Engine thread: has the asker given up on this job? */
 int mlt_queue_abandoned(struct mlt_queue *q, struct mlt_job *j);
 /* Engine thread: hand a job back (or free it if its asker gave up); j is gone after this. */

@@ -38,6 +38,7 @@
 int mlt_queue_init(struct mlt_queue *q, long wait_ms, char *err, size_t errsize)
 {
 	memset(q, 0, sizeof(*q));
+	gg_list_init(&q->waiting);
 	q->wake_fd = -1;
 	if (pthread_mutex_init(&q->lock, NULL) != 0) {
 		snprintf(err, errsize, "cannot create the job queue's mutex");
@@ -102,6 +103,7 @@ static struct mlt_job *job_new(const struct gg_request *req)
 	if (j == NULL)
 		return NULL;
 	memset(j, 0, offsetof(struct mlt_job, req));
+	gg_list_init(&j->link);
 	j->req = *req;
 	j->ans.verdict.reason = "";
 	j->ans.verdict.received_spf[0] = '\0';
@@ -126,15 +128,7 @@ static struct mlt_job *job_new(const struct gg_request *req)
 /* unlink_queued - take a job off the list (lock held) */
 static void unlink_queued(struct mlt_queue *q, struct mlt_job *j)
 {
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		q->head = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-	else
-		q->tail = j->prev;
-	j->next = j->prev = NULL;
+	gg_list_remove(&j->link);
 	j->queued = 0;
 	q->len--;
 }
@@ -164,12 +158,7 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 		return MLT_FULL;
 	}
 	gg_clock_deadline(&deadline, q->wait_ms);
-	j->prev = q->tail;
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
+	gg_list_push_back(&q->waiting, &j->link);
 	q->len++;
 	j->queued = 1;
 	wake(q);
@@ -197,25 +186,21 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 }
 
 /* mlt_queue_take - every waiting job, oldest first */
-struct mlt_job *mlt_queue_take(struct mlt_queue *q, int *stopping)
+void mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping)
 {
-	struct mlt_job *list, *j;
+	struct gg_list *l;
 	uint64_t n;
 
 	if (q->wake_fd >= 0 && read(q->wake_fd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: already drained; the list below is what counts. */
 	}
 	pthread_mutex_lock(&q->lock);
-	list = q->head;
-	for (j = list; j != NULL; j = j->next)
-		j->queued = 0;
-	q->head = q->tail = NULL;
+	for (l = gg_list_first(&q->waiting); l != NULL; l = gg_list_next(&q->waiting, l))
+		gg_list_entry(l, struct mlt_job, link)->queued = 0;
+	gg_list_move(taken, &q->waiting);
 	q->len = 0;
 	*stopping = q->stopping;
 	pthread_mutex_unlock(&q->lock);
-	for (j = list; j != NULL; j = j->next)
-		j->prev = NULL;
-	return list;
 }
 
 /* mlt_queue_abandoned - did the asker give up? */

@@ -125,16 +125,13 @@ static void start_job(struct mlt_worker *w, struct mlt_job *j)
 }
 
 /* stop_jobs - shutting down: answer every job taken and every job being checked STOPPING */
-static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
+static void stop_jobs(struct mlt_worker *w, struct gg_list *taken)
 {
-	struct mlt_job *j, *next;
+	struct mlt_job *j;
 	struct gg_list *l;
 
-	for (j = taken; j != NULL; j = next) {
-		next = j->next;
-		j->next = NULL;
-		mlt_queue_finish(&w->m->queue, j, MLT_STOPPING);
-	}
+	while ((l = gg_list_pop(taken)) != NULL)
+		mlt_queue_finish(&w->m->queue, gg_list_entry(l, struct mlt_job, link), MLT_STOPPING);
 	while ((l = gg_list_first(&w->running)) != NULL) {
 		j = gg_list_entry(l, struct mlt_job, run);
 		unlink_running(j);
@@ -148,22 +145,20 @@ static void stop_jobs(struct mlt_worker *w, struct mlt_job *taken)
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
 	struct mlt_worker *w = arg;
-	struct mlt_job *j, *next;
+	struct gg_list taken, *l;
 	int stopping;
 
 	(void)fd;
 	(void)what;
-	j = mlt_queue_take(&w->m->queue, &stopping);
+	gg_list_init(&taken);
+	mlt_queue_take(&w->m->queue, &taken, &stopping);
 	if (stopping) {
-		stop_jobs(w, j);
+		stop_jobs(w, &taken);
 		event_base_loopexit(w->base, NULL);
 		return;
 	}
-	for (; j != NULL; j = next) {
-		next = j->next;
-		j->next = NULL;
-		start_job(w, j);
-	}
+	while ((l = gg_list_pop(&taken)) != NULL)
+		start_job(w, gg_list_entry(l, struct mlt_job, link));
 	gg_log_flush(&w->m->log);
 }
 
@@ -322,8 +317,12 @@ void mlt_worker_stop(struct milter *m)
 		pthread_join(w->thread, NULL);
 	/* The thread has ended: whatever is left (its loop failed?) is answered from here. */
 	{
+		struct gg_list taken;
 		int stopping;
-		stop_jobs(w, mlt_queue_take(&m->queue, &stopping));
+
+		gg_list_init(&taken);
+		mlt_queue_take(&m->queue, &taken, &stopping);
+		stop_jobs(w, &taken);
 	}
 	m->worker = NULL;
 	free_worker(w);

@@ -59,16 +59,17 @@ static void *engine_run(void *arg)
 
 	while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
 		struct pollfd p = { .fd = e->q->wake_fd, .events = POLLIN };
-		struct mlt_job *j, *next;
+		struct gg_list taken, *l;
 		int stopping;
 
 		if (poll(&p, 1, 20) <= 0)
 			continue;
-		j = mlt_queue_take(e->q, &stopping);
+		gg_list_init(&taken);
+		mlt_queue_take(e->q, &taken, &stopping);
 		if (e->hold_ms > 0)
 			usleep((useconds_t)e->hold_ms * 1000);
-		for (; j != NULL; j = next) {
-			next = j->next;
+		while ((l = gg_list_pop(&taken)) != NULL) {
+			struct mlt_job *j = gg_list_entry(l, struct mlt_job, link);
 			if (stopping) {
 				mlt_queue_finish(e->q, j, MLT_STOPPING);
 				continue;
@@ -206,11 +207,13 @@ int main(void)
 		usleep(5000);
 	mlt_queue_stop(&q);
 	{
-		struct mlt_job *j = mlt_queue_take(&q, &stopping), *next;
+		struct gg_list taken, *l;
 		int n = 0;
-		for (; j != NULL; j = next) {
-			next = j->next;
-			mlt_queue_finish(&q, j, MLT_STOPPING);
+
+		gg_list_init(&taken);
+		mlt_queue_take(&q, &taken, &stopping);
+		while ((l = gg_list_pop(&taken)) != NULL) {
+			mlt_queue_finish(&q, gg_list_entry(l, struct mlt_job, link), MLT_STOPPING);
 			n++;
 		}
 		check(stopping && n == 1, "after mlt_queue_stop the engine takes what waits, told to stop");
