@@ -977,13 +977,9 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-int main(int argc, char **argv)
+/* parse_args - the command line into *lg; -1 to go on, else the exit status */
+static int parse_args(struct lg *lg, int argc, char **argv)
 {
-    static struct lg lgs;
-    struct lg *lg = &lgs;
-    struct epoll_event evs[MAX_EVENTS];
-    struct sigaction sa;
-    int64_t now, next_tick;
     int opt;
 
     lg->nconn = 64;
@@ -1068,6 +1064,15 @@ int main(int argc, char **argv)
     }
     if (!lg->target || optind != argc)
         usage();
+    return -1;
+}
+
+
+/* setup - this run's salt, the pools, signals, epoll and every connection opened */
+static void setup(struct lg *lg)
+{
+    struct sigaction sa;
+    int64_t now;
 
     /* The salt makes this run's senders and recipients unlike any earlier run's. */
     if (getrandom(&lg->rng, sizeof(lg->rng), 0) != sizeof(lg->rng))
@@ -1103,6 +1108,13 @@ int main(int argc, char **argv)
         if (lg->conns[i].state == CS_IDLE)
             conn_next(lg, &lg->conns[i], now);
     }
+}
+
+/* run - the event loop, until the last phase ends or a signal stops it */
+static void run(struct lg *lg)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int64_t now = gg_clock_ns(), next_tick;
 
     next_tick = now + TICK_NS;
     while (lg->phase != PH_DONE && !interrupted) {
@@ -1122,6 +1134,19 @@ int main(int argc, char **argv)
             next_tick = now + TICK_NS;
         }
     }
+}
+
+int main(int argc, char **argv)
+{
+    static struct lg lgs;
+    struct lg *lg = &lgs;
+    int64_t now;
+    int rc;
+
+    if ((rc = parse_args(lg, argc, argv)) >= 0)
+        return rc;
+    setup(lg);
+    run(lg);
     now = gg_clock_ns();
     cpu_snap(lg, &lg->cpu1);
     if (lg->phase != PH_DONE)
