@@ -102,6 +102,16 @@ static int dur_arg(const char *opt, const char *s, long max_ms, long *out)
 			 st == GG_ETOOBIG ? "too long" : "not a duration (e.g. 30s, 5m, 1h30m)");
 }
 
+/* dur_arg_min - a duration option in ms, at least min_ms */
+static int dur_arg_min(const char *opt, const char *s, long min_ms, long max_ms, long *out)
+{
+	int rc = dur_arg(opt, s, max_ms, out);
+
+	if (rc == 0 && *out < min_ms)
+		return die_usage("%s '%s': at least %ldms", opt, san(s), min_ms);
+	return rc;
+}
+
 /*
  * address_ok - an envelope address we are willing to send: printable
  * ASCII or UTF-8, no spaces or angle brackets, one '@' with a local part
@@ -239,17 +249,13 @@ static int send_option(struct send_args *a, int opt, const char *arg)
 			return rc;
 		break;
 	case 'T':
-		if ((rc = dur_arg("--timeout", arg, 3600L * 1000, &a->timeout)) != 0)
+		if ((rc = dur_arg_min("--timeout", arg, 10, 3600L * 1000, &a->timeout)) != 0)
 			return rc;
-		if (a->timeout < 10)
-			return die_usage("--timeout '%s': at least 10ms", san(arg));
 		break;
 	case 'd':
-		if ((rc = dur_arg("--dns-timeout", arg, GG_RESOLVER_MAX_TIMEOUT_MS,
-				  &a->dns_timeout)) != 0)
+		if ((rc = dur_arg_min("--dns-timeout", arg, GG_RESOLVER_MIN_TIMEOUT_MS,
+				      GG_RESOLVER_MAX_TIMEOUT_MS, &a->dns_timeout)) != 0)
 			return rc;
-		if (a->dns_timeout < GG_RESOLVER_MIN_TIMEOUT_MS)
-			return die_usage("--dns-timeout '%s': at least 10ms", san(arg));
 		break;
 	case 'V': a->verify = 1; break;
 	case 'F': a->data = arg; break;
@@ -566,10 +572,8 @@ static int listen_option(struct listen_args *a, int opt, const char *arg)
 			return rc;
 		break;
 	case 'T':
-		if ((rc = dur_arg("--timeout", arg, 3600L * 1000, &lp->timeout_ms)) != 0)
+		if ((rc = dur_arg_min("--timeout", arg, 100, 3600L * 1000, &lp->timeout_ms)) != 0)
 			return rc;
-		if (lp->timeout_ms < 100)
-			return die_usage("--timeout '%s': at least 100ms", san(arg));
 		break;
 	case 'z':
 		if (gg_parse_long(arg, 1, 1024L * 1024 * 1024, &v) != GG_OK)
