@@ -178,6 +178,7 @@ struct send_run {
 	int done;
 };
 
+/* send_done - the probe is over: leave the loop */
 static void send_done(struct gg_report *rep, void *arg)
 {
 	struct send_run *run = arg;
@@ -187,6 +188,7 @@ static void send_done(struct gg_report *rep, void *arg)
 	event_base_loopbreak(run->base);
 }
 
+/* send_signal - SIGINT or SIGTERM: end the probe with what it has */
 static void send_signal(evutil_socket_t fd, short what, void *arg)
 {
 	struct send_run *run = arg;
@@ -357,7 +359,7 @@ static int send_parse(int argc, char **argv, struct send_args *a)
 	return send_check(a);
 }
 
-/* send_prepare - the schedule, the report header and the message; -1 to go on, else the exit status */
+/* send_prepare - schedule, report header, message; -1 to go on, else the exit status */
 static int send_prepare(const struct send_args *a, struct send_job *j)
 {
 	char err[256];
@@ -439,7 +441,7 @@ static int send_print(const struct send_args *a, const struct gg_report *rep)
 	return gg_report_exit_code(rep);
 }
 
-/* send_run - the event loop, DNS and signals around the probe, then the report; the exit status */
+/* send_run - the loop, DNS and signals around the probe, then the report; the exit status */
 static int send_run(const struct send_args *a, struct send_job *j)
 {
 	struct gg_resolver *res = NULL;
@@ -659,6 +661,7 @@ static int cmd_listen(int argc, char **argv)
 
 /* ---------------------------------------------------------------- main */
 
+/* The commands: each reads its own options. */
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -667,6 +670,7 @@ static const struct command {
 	{ "listen", cmd_listen },
 };
 
+/* main - the command, or --help / --version */
 int main(int argc, char **argv)
 {
 	size_t i;
