@@ -3,9 +3,9 @@
  *
  * As OpenSMTPD's smtp_session.c does it: the session's state is an enum,
  * and each command is one row of a table { verb, states it is allowed in,
- * reply when it is not, takes an argument or not, handler }, so the
- * sequence rules are read in one place instead of in a chain of string
- * compares.  The checks run in a fixed order, which is what the client
+ * reply when it is not, takes an argument or not, fixed reply, handler },
+ * so the sequence rules are read in one place instead of in a chain of
+ * string compares.  The checks run in a fixed order, which is what the client
  * sees: a DATA with an argument is a syntax error (501) before it is out
  * of sequence (503); MAIL and RCPT are out of sequence before their
  * syntax is looked at.  Handlers check their own syntax.
@@ -28,6 +28,7 @@ struct command {
 	unsigned states;		/* IN() the states it is allowed in */
 	const char *out_of_sequence;	/* the reply in any other state */
 	int no_arg;			/* an argument is a syntax error */
+	const char *reply;		/* a fixed reply, written before run (if any) runs */
 	/* line is the command as the client spelled it; arg its argument */
 	void (*run)(struct gg_session *s, const char *line, const char *arg);
 };
@@ -202,61 +203,36 @@ static void cmd_data(struct gg_session *s, const char *line, const char *arg)
 	gg_session_start_data(s);
 }
 
-/* cmd_rset - RSET */
+/* cmd_rset - RSET: forget the transaction (the table's reply says so) */
 static void cmd_rset(struct gg_session *s, const char *line, const char *arg)
 {
 	(void)line;
 	(void)arg;
 	gg_session_reset(s);
-	gg_session_reply(s, "250 2.0.0 Ok");
 }
 
-/* cmd_noop - NOOP */
-static void cmd_noop(struct gg_session *s, const char *line, const char *arg)
-{
-	(void)line;
-	(void)arg;
-	gg_session_reply(s, "250 2.0.0 Ok");
-}
-
-/* cmd_vrfy - VRFY: we do not tell */
-static void cmd_vrfy(struct gg_session *s, const char *line, const char *arg)
-{
-	(void)line;
-	(void)arg;
-	gg_session_reply(s, "252 2.0.0 Send some mail, I'll try my best");
-}
-
-/* cmd_help - HELP */
-static void cmd_help(struct gg_session *s, const char *line, const char *arg)
-{
-	(void)line;
-	(void)arg;
-	gg_session_reply(s, "214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT");
-}
-
-/* cmd_quit - QUIT */
+/* cmd_quit - QUIT: close once the table's reply is written */
 static void cmd_quit(struct gg_session *s, const char *line, const char *arg)
 {
 	(void)line;
 	(void)arg;
-	gg_session_reply(s, "221 2.0.0 Bye");
 	gg_session_close_after(s);
 }
 
 static const struct command commands[] = {
-	{ "EHLO", ANY_STATE, NULL, 0, cmd_ehlo },
-	{ "HELO", ANY_STATE, NULL, 0, cmd_helo },
-	{ "MAIL", IN(GG_SESSION_IDLE), "503 5.5.1 Error: nested MAIL command", 0, cmd_mail },
+	{ "EHLO", ANY_STATE, NULL, 0, NULL, cmd_ehlo },
+	{ "HELO", ANY_STATE, NULL, 0, NULL, cmd_helo },
+	{ "MAIL", IN(GG_SESSION_IDLE), "503 5.5.1 Error: nested MAIL command", 0, NULL, cmd_mail },
 	{ "RCPT", IN(GG_SESSION_MAIL) | IN(GG_SESSION_RCPT), "503 5.5.1 Error: need MAIL command",
-	  0, cmd_rcpt },
+	  0, NULL, cmd_rcpt },
 	{ "DATA", IN(GG_SESSION_MAIL) | IN(GG_SESSION_RCPT), "503 5.5.1 Error: need MAIL command",
-	  1, cmd_data },
-	{ "RSET", ANY_STATE, NULL, 0, cmd_rset },
-	{ "NOOP", ANY_STATE, NULL, 0, cmd_noop },
-	{ "VRFY", ANY_STATE, NULL, 0, cmd_vrfy },
-	{ "HELP", ANY_STATE, NULL, 0, cmd_help },
-	{ "QUIT", ANY_STATE, NULL, 0, cmd_quit },
+	  1, NULL, cmd_data },
+	{ "RSET", ANY_STATE, NULL, 0, "250 2.0.0 Ok", cmd_rset },
+	{ "NOOP", ANY_STATE, NULL, 0, "250 2.0.0 Ok", NULL },
+	{ "VRFY", ANY_STATE, NULL, 0, "252 2.0.0 Send some mail, I'll try my best", NULL },
+	{ "HELP", ANY_STATE, NULL, 0, "214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT",
+	  NULL },
+	{ "QUIT", ANY_STATE, NULL, 0, "221 2.0.0 Bye", cmd_quit },
 };
 
 /* lookup - the command whose verb starts the line (then a space or the end) */
@@ -298,5 +274,8 @@ void gg_command_run(struct gg_session *s, const char *line, size_t len)
 		gg_session_bad_command(s);
 		return;
 	}
-	c->run(s, line, arg);
+	if (c->reply != NULL)
+		gg_session_reply(s, "%s", c->reply);
+	if (c->run != NULL)
+		c->run(s, line, arg);
 }

@@ -28,7 +28,6 @@
 #include "lib/hostport.h"
 #include "lib/json.h"
 #include "greyprobe/listen.h"
-#include "greyprobe/send.h"
 #include "greyprobe/session.h"
 #include "lib/util.h"
 
@@ -92,23 +91,21 @@ int gg_listen_parse_addr(const char *s, char *host, size_t hostsize, unsigned *p
 /* bind_one - a listener on one address */
 static int bind_one(struct gg_listen_server *srv, const char *spec, char *err, size_t errsize)
 {
-	char host[INET6_ADDRSTRLEN + 1], shown[80];
+	char shown[80];
+	struct gg_hostport hp;
 	struct sockaddr_storage ss;
-	struct gg_addr a;
 	socklen_t len;
 	unsigned port;
 	struct evconnlistener *l;
 
 	gg_sanitize(shown, sizeof(shown), spec, strlen(spec), 60);
-	if (gg_listen_parse_addr(spec, host, sizeof(host), &port) != 0) {
+	if (gg_hostport_parse(spec, GG_HOSTPORT_BARE_V6 | GG_HOSTPORT_PORT0, 0, &hp, NULL) != GG_OK) {
 		snprintf(err, errsize, "--listen '%s': expected ADDR:PORT or [IPV6]:PORT", shown);
 		return 64;
 	}
-	/* As written: an IPv4-mapped IPv6 address is bound as IPv6. */
-	memset(&a, 0, sizeof(a));
-	a.family = strchr(host, ':') == NULL ? AF_INET : AF_INET6;
-	inet_pton(a.family, host, a.bytes);
-	len = gg_send_sockaddr(&a, port, &ss);
+	/* As written (lib/hostport): an IPv4-mapped IPv6 address is bound as IPv6. */
+	ss = hp.ss;
+	len = hp.sslen;
 	l = evconnlistener_new_bind(srv->base, accept_cb, srv,
 				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 				    128, (struct sockaddr *)&ss, (int)len);

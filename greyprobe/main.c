@@ -102,6 +102,16 @@ static int dur_arg(const char *opt, const char *s, long max_ms, long *out)
 			 st == GG_ETOOBIG ? "too long" : "not a duration (e.g. 30s, 5m, 1h30m)");
 }
 
+/* dur_arg_min - a duration option in ms, at least min_ms */
+static int dur_arg_min(const char *opt, const char *s, long min_ms, long max_ms, long *out)
+{
+	int rc = dur_arg(opt, s, max_ms, out);
+
+	if (rc == 0 && *out < min_ms)
+		return die_usage("%s '%s': at least %ldms", opt, san(s), min_ms);
+	return rc;
+}
+
 /*
  * address_ok - an envelope address we are willing to send: printable
  * ASCII or UTF-8, no spaces or angle brackets, one '@' with a local part
@@ -168,6 +178,7 @@ struct send_run {
 	int done;
 };
 
+/* send_done - the probe is over: leave the loop */
 static void send_done(struct gg_report *rep, void *arg)
 {
 	struct send_run *run = arg;
@@ -177,6 +188,7 @@ static void send_done(struct gg_report *rep, void *arg)
 	event_base_loopbreak(run->base);
 }
 
+/* send_signal - SIGINT or SIGTERM: end the probe with what it has */
 static void send_signal(evutil_socket_t fd, short what, void *arg)
 {
 	struct send_run *run = arg;
@@ -197,7 +209,117 @@ static int needs_dns(const char *server, const char *domain)
 	return gg_mx_parse_literal(domain, &a) != GG_OK;
 }
 
-static int cmd_send(int argc, char **argv)
+/* What send was asked to do: its options, checked. */
+struct send_args {
+	const char *from, *to, *server, *dns, *helo, *schedule, *data;
+	char domain[GG_DNS_NAME_MAX + 3], fromdom[GG_DNS_NAME_MAX + 3];
+	char host[GG_DNS_NAME_MAX + 1], hostname[256];
+	long max_time, timeout, dns_timeout, seed;
+	unsigned server_port, port;
+	int json, verbose, quiet, family, verify;
+};
+
+/* One probe: its parameters, its report, the message and the shuffling source. */
+struct send_job {
+	struct gg_probe_params pp;
+	struct gg_report rep;
+	struct rng rng;
+	char *msg;
+	size_t msglen;
+};
+
+/* send_option - one send option into *a; -1 to go on, else the exit status */
+static int send_option(struct send_args *a, int opt, const char *arg)
+{
+	long v;
+	int rc;
+
+	switch (opt) {
+	case 'f': a->from = arg; break;
+	case 't': a->to = arg; break;
+	case 'S': a->server = arg; break;
+	case 'p':
+		if (gg_parse_long(arg, 1, 65535, &v) != GG_OK)
+			return die_usage("--port '%s': not a port (1-65535)", san(arg));
+		a->port = (unsigned)v;
+		break;
+	case 'D': a->dns = arg; break;
+	case 'H': a->helo = arg; break;
+	case 's': a->schedule = arg; break;
+	case 'm':
+		if ((rc = dur_arg("--max-time", arg, GG_DUR_MAX_MS, &a->max_time)) != 0)
+			return rc;
+		break;
+	case 'T':
+		if ((rc = dur_arg_min("--timeout", arg, 10, 3600L * 1000, &a->timeout)) != 0)
+			return rc;
+		break;
+	case 'd':
+		if ((rc = dur_arg_min("--dns-timeout", arg, GG_RESOLVER_MIN_TIMEOUT_MS,
+				      GG_RESOLVER_MAX_TIMEOUT_MS, &a->dns_timeout)) != 0)
+			return rc;
+		break;
+	case 'V': a->verify = 1; break;
+	case 'F': a->data = arg; break;
+	case 'j': a->json = 1; break;
+	case 'v': a->verbose = 1; break;
+	case 'q': a->quiet = 1; break;
+	case '4': a->family = 4; break;
+	case '6': a->family = 6; break;
+	case 'R':
+		if (gg_parse_long(arg, 0, 0x7fffffffL, &a->seed) != GG_OK)
+			return die_usage("--seed '%s': not a number", san(arg));
+		break;
+	case 'h': usage(stdout); return 0;
+	default: usage(stderr); return EX_USAGE;
+	}
+	return -1;
+}
+
+/* helo_ok - a host name, or an address literal "[192.0.2.1]" (a valid EHLO argument too) */
+static int helo_ok(const char *helo)
+{
+	struct gg_addr a;
+	size_t hl = strlen(helo);
+
+	if (gg_hostname_valid(helo, GG_HOSTNAME_DOT))
+		return 1;
+	return hl >= 3 && helo[0] == '[' && helo[hl - 1] == ']' && gg_addr_parse(helo, &a) == GG_OK;
+}
+
+/* send_check - the options together; -1 to go on, else the exit status */
+static int send_check(struct send_args *a)
+{
+	if (a->from == NULL || a->to == NULL) {
+		usage(stderr);
+		return die_usage("send needs --from and --to");
+	}
+	if (a->from[0] != '\0' && !address_ok(a->from, a->fromdom, sizeof(a->fromdom)))
+		return die_usage("--from '%s': not a usable address (\"\" is the null sender)",
+				 san(a->from));
+	if (!address_ok(a->to, a->domain, sizeof(a->domain)))
+		return die_usage("--to '%s': not a usable address", san(a->to));
+	if (a->server != NULL &&
+	    parse_server(a->server, a->host, sizeof(a->host), &a->server_port) != 0)
+		return die_usage("--server '%s': expected HOST, HOST:PORT or [IPV6]:PORT",
+				 san(a->server));
+	if (a->server_port == 0)
+		a->server_port = a->port;
+	if (a->verify && a->data != NULL)
+		return die_usage("--verify-only sends no message: drop --data");
+	if (a->helo == NULL) {
+		if (gethostname(a->hostname, sizeof(a->hostname)) != 0 || a->hostname[0] == '\0')
+			gg_strcpy(a->hostname, sizeof(a->hostname), "localhost");
+		a->hostname[sizeof(a->hostname) - 1] = '\0';
+		a->helo = a->hostname;
+	}
+	if (!helo_ok(a->helo))
+		return die_usage("--helo '%s': not a host name or address literal", san(a->helo));
+	return -1;
+}
+
+/* send_parse - the send command line into *a; -1 to go on, else the exit status */
+static int send_parse(int argc, char **argv, struct send_args *a)
 {
 	static const struct option opts[] = {
 		{ "from", required_argument, NULL, 'f' },
@@ -219,165 +341,121 @@ static int cmd_send(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *from = NULL, *to = NULL, *server = NULL, *dns = "", *helo = NULL;
-	const char *schedule = GG_SCHEDULE_DEFAULT, *data = NULL;
-	char domain[GG_DNS_NAME_MAX + 3], fromdom[GG_DNS_NAME_MAX + 3], host[GG_DNS_NAME_MAX + 1];
-	char hostname[256], err[256];
-	long max_time = 0, timeout = 0, dns_timeout = 0, seed = -1, v;
-	unsigned server_port = 0, port = 25;
-	int opt, json = 0, verbose = 0, quiet = 0, family = 0, verify = 0, rc;
-	struct gg_probe_params pp;
-	struct gg_report rep;
-	struct gg_resolver *res = NULL;
-	struct send_run run = { 0 };
-	struct event *sigint = NULL, *sigterm = NULL;
-	struct rng rng;
-	char *msg = NULL;
-	size_t msglen = 0;
-	enum gg_status st;
+	int opt, rc;
 
-	memset(&pp, 0, sizeof(pp));
-	dur_arg("--max-time", DEFAULT_MAX_TIME, GG_DUR_MAX_MS, &max_time);
-	dur_arg("--timeout", DEFAULT_TIMEOUT, GG_DUR_MAX_MS, &timeout);
-	dur_arg("--dns-timeout", DEFAULT_DNS_TIMEOUT, GG_DUR_MAX_MS, &dns_timeout);
-	while ((opt = getopt_long(argc, argv, "vq46h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'f': from = optarg; break;
-		case 't': to = optarg; break;
-		case 'S': server = optarg; break;
-		case 'p':
-			if (gg_parse_long(optarg, 1, 65535, &v) != GG_OK)
-				return die_usage("--port '%s': not a port (1-65535)", san(optarg));
-			port = (unsigned)v;
-			break;
-		case 'D': dns = optarg; break;
-		case 'H': helo = optarg; break;
-		case 's': schedule = optarg; break;
-		case 'm':
-			if ((rc = dur_arg("--max-time", optarg, GG_DUR_MAX_MS, &max_time)) != 0)
-				return rc;
-			break;
-		case 'T':
-			if ((rc = dur_arg("--timeout", optarg, 3600L * 1000, &timeout)) != 0)
-				return rc;
-			if (timeout < 10)
-				return die_usage("--timeout '%s': at least 10ms", san(optarg));
-			break;
-		case 'd':
-			if ((rc = dur_arg("--dns-timeout", optarg, GG_RESOLVER_MAX_TIMEOUT_MS,
-					  &dns_timeout)) != 0)
-				return rc;
-			if (dns_timeout < GG_RESOLVER_MIN_TIMEOUT_MS)
-				return die_usage("--dns-timeout '%s': at least 10ms", san(optarg));
-			break;
-		case 'V': verify = 1; break;
-		case 'F': data = optarg; break;
-		case 'j': json = 1; break;
-		case 'v': verbose = 1; break;
-		case 'q': quiet = 1; break;
-		case '4': family = 4; break;
-		case '6': family = 6; break;
-		case 'R':
-			if (gg_parse_long(optarg, 0, 0x7fffffffL, &seed) != GG_OK)
-				return die_usage("--seed '%s': not a number", san(optarg));
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EX_USAGE;
-		}
-	}
+	memset(a, 0, sizeof(*a));
+	a->dns = "";
+	a->schedule = GG_SCHEDULE_DEFAULT;
+	a->seed = -1;
+	a->port = 25;
+	dur_arg("--max-time", DEFAULT_MAX_TIME, GG_DUR_MAX_MS, &a->max_time);
+	dur_arg("--timeout", DEFAULT_TIMEOUT, GG_DUR_MAX_MS, &a->timeout);
+	dur_arg("--dns-timeout", DEFAULT_DNS_TIMEOUT, GG_DUR_MAX_MS, &a->dns_timeout);
+	while ((opt = getopt_long(argc, argv, "vq46h", opts, NULL)) != -1)
+		if ((rc = send_option(a, opt, optarg)) >= 0)
+			return rc;
 	if (optind != argc)
 		return die_usage("unexpected argument '%s'", san(argv[optind]));
-	if (from == NULL || to == NULL) {
-		usage(stderr);
-		return die_usage("send needs --from and --to");
-	}
-	if (from[0] != '\0' && !address_ok(from, fromdom, sizeof(fromdom)))
-		return die_usage("--from '%s': not a usable address (\"\" is the null sender)", san(from));
-	if (!address_ok(to, domain, sizeof(domain)))
-		return die_usage("--to '%s': not a usable address", san(to));
-	if (server != NULL && parse_server(server, host, sizeof(host), &server_port) != 0)
-		return die_usage("--server '%s': expected HOST, HOST:PORT or [IPV6]:PORT", san(server));
-	if (server_port == 0)
-		server_port = port;
-	if (verify && data != NULL)
-		return die_usage("--verify-only sends no message: drop --data");
-	if (helo == NULL) {
-		if (gethostname(hostname, sizeof(hostname)) != 0 || hostname[0] == '\0')
-			gg_strcpy(hostname, sizeof(hostname), "localhost");
-		hostname[sizeof(hostname) - 1] = '\0';
-		helo = hostname;
-	}
-	if (!gg_hostname_valid(helo, GG_HOSTNAME_DOT)) {
-		struct gg_addr a;
-		size_t hl = strlen(helo);
-		/* An address literal "[192.0.2.1]" is a valid EHLO argument too. */
-		if (hl < 3 || helo[0] != '[' || helo[hl - 1] != ']' || gg_addr_parse(helo, &a) != GG_OK)
-			return die_usage("--helo '%s': not a host name or address literal", san(helo));
-	}
+	return send_check(a);
+}
 
-	gg_report_init(&rep);
-	if (gg_schedule_parse(schedule, &pp.schedule, err, sizeof(err)) != GG_OK) {
+/* send_prepare - schedule, report header, message; -1 to go on, else the exit status */
+static int send_prepare(const struct send_args *a, struct send_job *j)
+{
+	char err[256];
+	enum gg_status st;
+
+	if (gg_schedule_parse(a->schedule, &j->pp.schedule, err, sizeof(err)) != GG_OK) {
 		fprintf(stderr, "%s: %s\n", PROG, err);
 		return EX_USAGE;
 	}
-	if (gg_schedule_delay(&pp.schedule, 0) > max_time)
+	if (gg_schedule_delay(&j->pp.schedule, 0) > a->max_time)
 		return die_usage("--schedule '%s': the first attempt would come after --max-time",
-				 san(schedule));
-	gg_schedule_format(&pp.schedule, rep.schedule, sizeof(rep.schedule));
-	gg_message_id(rep.id);
-	rep.start = time(NULL);
-	if (!verify) {
-		if (data != NULL)
-			st = gg_message_file(data, &msg, &msglen, err, sizeof(err));
+				 san(a->schedule));
+	gg_schedule_format(&j->pp.schedule, j->rep.schedule, sizeof(j->rep.schedule));
+	gg_message_id(j->rep.id);
+	j->rep.start = time(NULL);
+	if (!a->verify) {
+		if (a->data != NULL)
+			st = gg_message_file(a->data, &j->msg, &j->msglen, err, sizeof(err));
 		else
-			st = gg_message_probe(from, to, rep.id, helo, rep.start, &msg, &msglen);
+			st = gg_message_probe(a->from, a->to, j->rep.id, a->helo, j->rep.start,
+					      &j->msg, &j->msglen);
 		if (st != GG_OK) {
-			fprintf(stderr, "%s: %s\n", PROG, data != NULL ? err : "cannot build the message");
-			return data != NULL ? EX_NOINPUT : EX_SOFTWARE;
+			fprintf(stderr, "%s: %s\n", PROG,
+				a->data != NULL ? err : "cannot build the message");
+			return a->data != NULL ? EX_NOINPUT : EX_SOFTWARE;
 		}
 	}
-	gg_strcpy(rep.from, sizeof(rep.from), from);
-	gg_strcpy(rep.to, sizeof(rep.to), to);
-	gg_strcpy(rep.domain, sizeof(rep.domain), domain);
-	if (server != NULL)
-		snprintf(rep.server, sizeof(rep.server), strchr(host, ':') ? "[%s]:%u" : "%s:%u",
-			 host, server_port);
-	rep.port = port;
-	rep.max_time = (double)max_time / 1000.0;
-	rep.verify_only = verify;
+	gg_strcpy(j->rep.from, sizeof(j->rep.from), a->from);
+	gg_strcpy(j->rep.to, sizeof(j->rep.to), a->to);
+	gg_strcpy(j->rep.domain, sizeof(j->rep.domain), a->domain);
+	if (a->server != NULL)
+		snprintf(j->rep.server, sizeof(j->rep.server),
+			 strchr(a->host, ':') ? "[%s]:%u" : "%s:%u", a->host, a->server_port);
+	j->rep.port = a->port;
+	j->rep.max_time = (double)a->max_time / 1000.0;
+	j->rep.verify_only = a->verify;
+	return -1;
+}
 
-	pp.send.helo = helo;
-	pp.send.from = from;
-	pp.send.to = to;
-	pp.send.msg = msg;
-	pp.send.msglen = msglen;
-	pp.send.verify_only = verify;
-	pp.send.timeout_ms = timeout;
-	pp.send.keep_dialogue = verbose;
-	pp.domain = domain;
-	pp.server = server != NULL ? host : NULL;
-	pp.server_port = server_port;
-	pp.port = port;
-	pp.family = family;
-	pp.max_time_ms = max_time;
-	if (seed < 0) {
+/* send_params - the probe's parameters from the options and the message */
+static void send_params(const struct send_args *a, struct send_job *j)
+{
+	struct gg_probe_params *pp = &j->pp;
+
+	pp->send.helo = a->helo;
+	pp->send.from = a->from;
+	pp->send.to = a->to;
+	pp->send.msg = j->msg;
+	pp->send.msglen = j->msglen;
+	pp->send.verify_only = a->verify;
+	pp->send.timeout_ms = a->timeout;
+	pp->send.keep_dialogue = a->verbose;
+	pp->domain = a->domain;
+	pp->server = a->server != NULL ? a->host : NULL;
+	pp->server_port = a->server_port;
+	pp->port = a->port;
+	pp->family = a->family;
+	pp->max_time_ms = a->max_time;
+	if (a->seed < 0) {
 		char idbits[GG_MESSAGE_ID_LEN + 1];
 		gg_message_id(idbits);
-		rng.s = strtoull(idbits, NULL, 16) | 1;
+		j->rng.s = strtoull(idbits, NULL, 16) | 1;
 	} else {
-		rng.s = (unsigned long long)seed * 0x9e3779b97f4a7c15ULL + 1;
+		j->rng.s = (unsigned long long)a->seed * 0x9e3779b97f4a7c15ULL + 1;
 	}
-	pp.rnd = rng_next;
-	pp.rarg = &rng;
-	pp.live = !quiet && !json;
+	pp->rnd = rng_next;
+	pp->rarg = &j->rng;
+	pp->live = !a->quiet && !a->json;
+}
 
-	rc = EX_SOFTWARE;
+/* send_print - the report on stdout; the exit status it stands for */
+static int send_print(const struct send_args *a, const struct gg_report *rep)
+{
+	if (a->json)
+		gg_report_json(stdout, rep, a->verbose);
+	else
+		gg_report_print(stdout, rep, a->verbose);
+	fflush(stdout);
+	return gg_report_exit_code(rep);
+}
+
+/* send_run - the loop, DNS and signals around the probe, then the report; the exit status */
+static int send_run(const struct send_args *a, struct send_job *j)
+{
+	struct gg_resolver *res = NULL;
+	struct send_run run = { 0 };
+	struct event *sigint = NULL, *sigterm = NULL;
+	char err[256];
+	int rc = EX_SOFTWARE;
+
 	if ((run.base = event_base_new()) == NULL) {
 		fprintf(stderr, "%s: cannot create the event loop\n", PROG);
 		goto out;
 	}
-	if (needs_dns(pp.server, domain) &&
-	    gg_resolver_new(run.base, dns, dns_timeout, &res, err, sizeof(err)) != GG_OK) {
+	if (needs_dns(j->pp.server, a->domain) &&
+	    gg_resolver_new(run.base, a->dns, a->dns_timeout, &res, err, sizeof(err)) != GG_OK) {
 		fprintf(stderr, "%s: --dns-server: %s\n", PROG, err);
 		rc = strstr(err, "dns_servers:") != NULL ? EX_USAGE : EX_UNAVAILABLE;
 		goto out;
@@ -389,7 +467,7 @@ static int cmd_send(int argc, char **argv)
 		fprintf(stderr, "%s: cannot watch signals\n", PROG);
 		goto out;
 	}
-	if (gg_probe_start(run.base, res, &pp, &rep, send_done, &run, &run.probe) != GG_OK) {
+	if (gg_probe_start(run.base, res, &j->pp, &j->rep, send_done, &run, &run.probe) != GG_OK) {
 		fprintf(stderr, "%s: cannot start the probe\n", PROG);
 		goto out;
 	}
@@ -398,12 +476,7 @@ static int cmd_send(int argc, char **argv)
 		fprintf(stderr, "%s: the event loop stopped early\n", PROG);
 		goto out;
 	}
-	if (json)
-		gg_report_json(stdout, &rep, verbose);
-	else
-		gg_report_print(stdout, &rep, verbose);
-	fflush(stdout);
-	rc = gg_report_exit_code(&rep);
+	rc = send_print(a, &j->rep);
 out:
 	gg_probe_free(run.probe);
 	gg_resolver_free(res);
@@ -413,14 +486,116 @@ out:
 		event_free(sigterm);
 	if (run.base != NULL)
 		event_base_free(run.base);
-	gg_report_free(&rep);
-	free(msg);
+	return rc;
+}
+
+/* cmd_send - greyprobe send */
+static int cmd_send(int argc, char **argv)
+{
+	struct send_args a;
+	struct send_job j;
+	int rc;
+
+	if ((rc = send_parse(argc, argv, &a)) >= 0)
+		return rc;
+	memset(&j, 0, sizeof(j));
+	gg_report_init(&j.rep);
+	if ((rc = send_prepare(&a, &j)) < 0) {
+		send_params(&a, &j);
+		rc = send_run(&a, &j);
+	}
+	gg_report_free(&j.rep);
+	free(j.msg);
 	return rc;
 }
 
 /* ---------------------------------------------------------------- listen */
 
-static int cmd_listen(int argc, char **argv)
+/* What listen was asked to do: the receiver's parameters, and what checks them together. */
+struct listen_args {
+	struct gg_listen_params lp;
+	int have_first;		/* --defer-first given */
+	char hostname[256];
+};
+
+/* listen_option - one listen option into *a; -1 to go on, else the exit status */
+static int listen_option(struct listen_args *a, int opt, const char *arg)
+{
+	struct gg_listen_params *lp = &a->lp;
+	char host[64];
+	unsigned port;
+	long v;
+	int rc;
+
+	switch (opt) {
+	case 'l':
+		if (lp->nlisten >= GG_LISTEN_MAX_ADDRS)
+			return die_usage("too many --listen addresses (at most 8)");
+		if (gg_listen_parse_addr(arg, host, sizeof(host), &port) != 0)
+			return die_usage("--listen '%s': expected ADDR:PORT or [IPV6]:PORT "
+					 "(numeric)", san(arg));
+		lp->listen[lp->nlisten++] = arg;
+		break;
+	case 'n':
+		if (gg_parse_long(arg, 0, 1000000, &lp->track.defer_first) != GG_OK)
+			return die_usage("--defer-first '%s': not a count (0-1000000)", san(arg));
+		a->have_first = 1;
+		break;
+	case 'F':
+		if ((rc = dur_arg("--defer-for", arg, GG_DUR_MAX_MS, &lp->track.defer_for_ms)))
+			return rc;
+		if (lp->track.defer_for_ms == 0)
+			return die_usage("--defer-for '%s': must be more than 0", san(arg));
+		break;
+	case 'r':
+		if (gg_track_check_reply(arg, 0) != GG_OK)
+			return die_usage("--reply '%s': expected \"4xx text\" or \"5xx text\" "
+					 "(printable ASCII, one line)", san(arg));
+		lp->track.reply = arg;
+		break;
+	case 'c':
+		if (gg_parse_long(arg, 1, 100000, &lp->max_connections) != GG_OK)
+			return die_usage("--max-connections '%s': not a count (1-100000)", san(arg));
+		break;
+	case 'b':
+		if (gg_track_check_reply(arg, 4) != GG_OK)
+			return die_usage("--busy-reply '%s': expected \"4xx text\"", san(arg));
+		lp->busy_reply = arg;
+		break;
+	case 'x':
+		if (lp->track.nreject >= GG_TRACK_MAX_REJECT)
+			return die_usage("too many --reject-rcpt patterns (at most 16)");
+		lp->track.reject[lp->track.nreject++] = arg;
+		break;
+	case 's': lp->save_dir = arg; break;
+	case 'L': lp->log_path = arg; break;
+	case 'd':
+		if ((rc = dur_arg("--duration", arg, GG_DUR_MAX_MS, &lp->duration_ms)) != 0)
+			return rc;
+		break;
+	case 'T':
+		if ((rc = dur_arg_min("--timeout", arg, 100, 3600L * 1000, &lp->timeout_ms)) != 0)
+			return rc;
+		break;
+	case 'z':
+		if (gg_parse_long(arg, 1, 1024L * 1024 * 1024, &v) != GG_OK)
+			return die_usage("--max-size '%s': not a size in bytes", san(arg));
+		lp->max_size = v;
+		break;
+	case 'H':
+		if (!gg_hostname_valid(arg, GG_HOSTNAME_DOT))
+			return die_usage("--hostname '%s': not a host name", san(arg));
+		lp->hostname = arg;
+		break;
+	case 'q': lp->quiet = 1; break;
+	case 'h': usage(stdout); return 0;
+	default: usage(stderr); return EX_USAGE;
+	}
+	return -1;
+}
+
+/* listen_parse - the listen command line into *a; -1 to go on, else the exit status */
+static int listen_parse(int argc, char **argv, struct listen_args *a)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
@@ -440,115 +615,73 @@ static int cmd_listen(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct gg_listen_params lp;
-	char hostname[256], err[300], host[64];
-	int opt, rc, have_first = 0;
-	unsigned port;
-	long v;
+	struct gg_listen_params *lp = &a->lp;
+	int opt, rc;
 
-	memset(&lp, 0, sizeof(lp));
-	lp.track.defer_first = 1;
-	lp.busy_reply = DEFAULT_BUSY;
-	lp.max_size = 10L * 1024 * 1024;
-	dur_arg("--timeout", DEFAULT_LISTEN_TIMEOUT, GG_DUR_MAX_MS, &lp.timeout_ms);
-	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			if (lp.nlisten >= GG_LISTEN_MAX_ADDRS)
-				return die_usage("too many --listen addresses (at most 8)");
-			if (gg_listen_parse_addr(optarg, host, sizeof(host), &port) != 0)
-				return die_usage("--listen '%s': expected ADDR:PORT or [IPV6]:PORT "
-						 "(numeric)", san(optarg));
-			lp.listen[lp.nlisten++] = optarg;
-			break;
-		case 'n':
-			if (gg_parse_long(optarg, 0, 1000000, &lp.track.defer_first) != GG_OK)
-				return die_usage("--defer-first '%s': not a count (0-1000000)", san(optarg));
-			have_first = 1;
-			break;
-		case 'F':
-			if ((rc = dur_arg("--defer-for", optarg, GG_DUR_MAX_MS, &lp.track.defer_for_ms)))
-				return rc;
-			if (lp.track.defer_for_ms == 0)
-				return die_usage("--defer-for '%s': must be more than 0", san(optarg));
-			break;
-		case 'r':
-			if (gg_track_check_reply(optarg, 0) != GG_OK)
-				return die_usage("--reply '%s': expected \"4xx text\" or \"5xx text\" "
-						 "(printable ASCII, one line)", san(optarg));
-			lp.track.reply = optarg;
-			break;
-		case 'c':
-			if (gg_parse_long(optarg, 1, 100000, &lp.max_connections) != GG_OK)
-				return die_usage("--max-connections '%s': not a count (1-100000)", san(optarg));
-			break;
-		case 'b':
-			if (gg_track_check_reply(optarg, 4) != GG_OK)
-				return die_usage("--busy-reply '%s': expected \"4xx text\"", san(optarg));
-			lp.busy_reply = optarg;
-			break;
-		case 'x':
-			if (lp.track.nreject >= GG_TRACK_MAX_REJECT)
-				return die_usage("too many --reject-rcpt patterns (at most 16)");
-			lp.track.reject[lp.track.nreject++] = optarg;
-			break;
-		case 's': lp.save_dir = optarg; break;
-		case 'L': lp.log_path = optarg; break;
-		case 'd':
-			if ((rc = dur_arg("--duration", optarg, GG_DUR_MAX_MS, &lp.duration_ms)) != 0)
-				return rc;
-			break;
-		case 'T':
-			if ((rc = dur_arg("--timeout", optarg, 3600L * 1000, &lp.timeout_ms)) != 0)
-				return rc;
-			if (lp.timeout_ms < 100)
-				return die_usage("--timeout '%s': at least 100ms", san(optarg));
-			break;
-		case 'z':
-			if (gg_parse_long(optarg, 1, 1024L * 1024 * 1024, &v) != GG_OK)
-				return die_usage("--max-size '%s': not a size in bytes", san(optarg));
-			lp.max_size = v;
-			break;
-		case 'H':
-			if (!gg_hostname_valid(optarg, GG_HOSTNAME_DOT))
-				return die_usage("--hostname '%s': not a host name", san(optarg));
-			lp.hostname = optarg;
-			break;
-		case 'q': lp.quiet = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return EX_USAGE;
-		}
-	}
+	memset(a, 0, sizeof(*a));
+	lp->track.defer_first = 1;
+	lp->busy_reply = DEFAULT_BUSY;
+	lp->max_size = 10L * 1024 * 1024;
+	dur_arg("--timeout", DEFAULT_LISTEN_TIMEOUT, GG_DUR_MAX_MS, &lp->timeout_ms);
+	while ((opt = getopt_long(argc, argv, "qh", opts, NULL)) != -1)
+		if ((rc = listen_option(a, opt, optarg)) >= 0)
+			return rc;
 	if (optind != argc)
 		return die_usage("unexpected argument '%s'", san(argv[optind]));
-	if (lp.nlisten == 0) {
+	if (lp->nlisten == 0) {
 		usage(stderr);
 		return die_usage("listen needs --listen ADDR:PORT");
 	}
-	if (have_first && lp.track.defer_for_ms > 0)
+	if (a->have_first && lp->track.defer_for_ms > 0)
 		return die_usage("--defer-first and --defer-for exclude each other");
-	if (lp.hostname == NULL) {
-		if (gethostname(hostname, sizeof(hostname)) != 0 || !gg_hostname_valid(hostname, GG_HOSTNAME_DOT))
-			gg_strcpy(hostname, sizeof(hostname), "greyprobe.invalid");
-		lp.hostname = hostname;
+	if (lp->hostname == NULL) {
+		if (gethostname(a->hostname, sizeof(a->hostname)) != 0 ||
+		    !gg_hostname_valid(a->hostname, GG_HOSTNAME_DOT))
+			gg_strcpy(a->hostname, sizeof(a->hostname), "greyprobe.invalid");
+		lp->hostname = a->hostname;
 	}
+	return -1;
+}
+
+/* cmd_listen - greyprobe listen: run the receiver, say why it failed */
+static int cmd_listen(int argc, char **argv)
+{
+	struct listen_args a;
+	char err[300];
+	int rc;
+
+	if ((rc = listen_parse(argc, argv, &a)) >= 0)
+		return rc;
 	err[0] = '\0';
-	rc = gg_listen_run(&lp, err, sizeof(err));
+	rc = gg_listen_run(&a.lp, err, sizeof(err));
 	if (rc != 0)
 		fprintf(stderr, "%s: %s\n", PROG, err[0] ? err : "failed");
 	return rc;
 }
 
+/* ---------------------------------------------------------------- main */
+
+/* The commands: each reads its own options. */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{ "send", cmd_send },
+	{ "listen", cmd_listen },
+};
+
+/* main - the command, or --help / --version */
 int main(int argc, char **argv)
 {
+	size_t i;
+
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (strcmp(argv[1], "send") == 0)
-		return cmd_send(argc - 1, argv + 1);
-	if (strcmp(argv[1], "listen") == 0)
-		return cmd_listen(argc - 1, argv + 1);
+	for (i = 0; i < GG_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -122,42 +122,33 @@ const char *gg_report_outcome_str(enum gg_outcome o)
 	return "?";
 }
 
+/* Each stage as a human reads it and as a JSON value. */
+static const struct {
+	const char *str, *key;
+} stage_names[] = {
+	[GG_STAGE_DNS] =	{ "DNS", "dns" },
+	[GG_STAGE_CONNECT] =	{ "connect", "connect" },
+	[GG_STAGE_GREETING] =	{ "greeting", "greeting" },
+	[GG_STAGE_EHLO] =	{ "EHLO", "ehlo" },
+	[GG_STAGE_HELO] =	{ "HELO", "helo" },
+	[GG_STAGE_MAIL] =	{ "MAIL", "mail" },
+	[GG_STAGE_RCPT] =	{ "RCPT", "rcpt" },
+	[GG_STAGE_DATA] =	{ "DATA", "data" },
+	[GG_STAGE_MESSAGE] =	{ "end of data", "message" },
+	[GG_STAGE_RSET] =	{ "RSET", "rset" },
+	[GG_STAGE_QUIT] =	{ "QUIT", "quit" },
+};
+
 /* gg_report_stage_str - stage as a human reads it */
 const char *gg_report_stage_str(enum gg_stage st)
 {
-	switch (st) {
-	case GG_STAGE_DNS:	return "DNS";
-	case GG_STAGE_CONNECT:	return "connect";
-	case GG_STAGE_GREETING:	return "greeting";
-	case GG_STAGE_EHLO:	return "EHLO";
-	case GG_STAGE_HELO:	return "HELO";
-	case GG_STAGE_MAIL:	return "MAIL";
-	case GG_STAGE_RCPT:	return "RCPT";
-	case GG_STAGE_DATA:	return "DATA";
-	case GG_STAGE_MESSAGE:	return "end of data";
-	case GG_STAGE_RSET:	return "RSET";
-	case GG_STAGE_QUIT:	return "QUIT";
-	}
-	return "?";
+	return (size_t)st < GG_ARRAY_LEN(stage_names) ? stage_names[st].str : "?";
 }
 
 /* gg_report_stage_key - stage as a JSON value */
 const char *gg_report_stage_key(enum gg_stage st)
 {
-	switch (st) {
-	case GG_STAGE_DNS:	return "dns";
-	case GG_STAGE_CONNECT:	return "connect";
-	case GG_STAGE_GREETING:	return "greeting";
-	case GG_STAGE_EHLO:	return "ehlo";
-	case GG_STAGE_HELO:	return "helo";
-	case GG_STAGE_MAIL:	return "mail";
-	case GG_STAGE_RCPT:	return "rcpt";
-	case GG_STAGE_DATA:	return "data";
-	case GG_STAGE_MESSAGE:	return "message";
-	case GG_STAGE_RSET:	return "rset";
-	case GG_STAGE_QUIT:	return "quit";
-	}
-	return "?";
+	return (size_t)st < GG_ARRAY_LEN(stage_names) ? stage_names[st].key : "?";
 }
 
 /* gg_report_exit_code - the documented exit status */

@@ -431,19 +431,20 @@ static void conn_cb(evutil_socket_t fd, short what, void *arg)
 	connected(s);
 }
 
-/* gg_send_sockaddr - addr:port as a socket address; its length, 0 for no family */
-socklen_t gg_send_sockaddr(const struct gg_addr *addr, unsigned port, struct sockaddr_storage *ss)
+/* sockaddr_of - addr:port as a socket address; its length, 0 for no family */
+static socklen_t sockaddr_of(const struct gg_addr *addr, unsigned port, struct sockaddr_storage *ss)
 {
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
 	memset(ss, 0, sizeof(*ss));
 	if (addr->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)port);
 		memcpy(&sin->sin_addr, addr->bytes, 4);
 		return sizeof(*sin);
 	}
 	if (addr->family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)port);
 		memcpy(&sin6->sin6_addr, addr->bytes, 16);
@@ -465,7 +466,7 @@ enum gg_status gg_send_start(struct event_base *base, const struct gg_send_param
 	*out = NULL;
 	if (port == 0 || port > 65535 || p->timeout_ms <= 0)
 		return GG_EINVAL;
-	if ((sslen = gg_send_sockaddr(addr, port, &ss)) == 0)
+	if ((sslen = sockaddr_of(addr, port, &ss)) == 0)
 		return GG_EINVAL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return GG_ENOMEM;

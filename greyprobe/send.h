@@ -60,7 +60,4 @@ enum gg_status gg_send_start(struct event_base *base, const struct gg_send_param
 /* Close the session now; the callback never runs. */
 void gg_send_abort(struct gg_send *s);
 
-/* Fill *ss with addr:port; returns its length, 0 if addr has no family. */
-socklen_t gg_send_sockaddr(const struct gg_addr *addr, unsigned port, struct sockaddr_storage *ss);
-
 #endif

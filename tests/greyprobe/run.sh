@@ -17,6 +17,9 @@
 #                   replies are compared with golden/listen-session.txt
 # No network is used.  Exit status: 0 all passed, 1 a failure (a build
 # error, a failed case, a crash or sanitizer report during the replay).
+# The SMTP dialogue below talks through bash's /dev/tcp: run as "sh run.sh"
+# (dash), it starts again under bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
