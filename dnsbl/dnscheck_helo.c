@@ -7,7 +7,6 @@
  * "helo:unresolvable", a failed lookup a weight-0 "helo(...)" reason,
  * reported once.  Also the helo_own_names parser.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,16 +144,11 @@ enum gg_status gg_dnscheck_parse_own_(struct gg_dnscheck *dc, const char *s, cha
 {
 	const char *p = s != NULL ? s : "";
 	char item[GG_DNS_NAME_MAX + 2], shown[80];
+	size_t len;
 
-	for (;;) {
+	while ((len = gg_lists_next_item(&p)) > 0) {
 		struct gg_dnscheck_own *o;
-		size_t len;
 
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		len = strcspn(p, ", \t\r\n");
 		gg_sanitize(shown, sizeof(shown), p, len, 60);
 		if (dc->nown == GG_DNSCHECK_MAX_OWN_NAMES) {
 			snprintf(err, errsize, "helo_own_names: '%s': too many names (at most %d)",
@@ -182,5 +176,3 @@ enum gg_status gg_dnscheck_parse_own_(struct gg_dnscheck *dc, const char *s, cha
 	}
 	return GG_OK;
 }
-
-/* gg_dnscheck_new - a checker on base and r */

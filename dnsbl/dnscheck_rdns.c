@@ -360,5 +360,3 @@ enum gg_status gg_dnscheck_parse_patterns_(struct gg_dnscheck *dc, const char *s
 	}
 	return GG_OK;
 }
-
-/* parse_own - "name, [addr], addr ..." */

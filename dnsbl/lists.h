@@ -92,6 +92,14 @@ enum gg_status gg_lists_parse(enum gg_list_kind kind, const char *value, const c
 			      struct gg_lists **out, char *err, size_t errsize);
 void gg_lists_free(struct gg_lists *lists);
 
+/*
+ * The settings of this folder are items separated by commas and white
+ * space: skip the separators at *pp and return the length of the item
+ * that starts there (up to the next comma, blank, tab or newline), 0 at
+ * the end of the value.
+ */
+size_t gg_lists_next_item(const char **pp);
+
 /* Parse one filter "127.0.0.[2..11]" (no "=") into *f. */
 enum gg_status gg_lists_parse_filter(const char *s, struct gg_list_filter *f);
 
