@@ -112,37 +112,60 @@ int gg_dnscheck_add_reason_(struct gg_dnscheck_req *q, int key, const char *name
 	return (int)i;
 }
 
-/* lookup_free - unlink (if pending), withdraw its wait and free */
-static void lookup_free(struct lookup *l)
+/* lookup_unlink - take l off the outstanding lookups (q->pending), if it is on them */
+static void lookup_unlink(struct lookup *l)
 {
 	struct gg_dnscheck_req *q = l->q;
 
+	if (l->prev == NULL && q->pending != l)
+		return;
+	if (l->prev != NULL)
+		l->prev->next = l->next;
+	else
+		q->pending = l->next;
+	if (l->next != NULL)
+		l->next->prev = l->prev;
+	l->prev = l->next = NULL;
+	q->npending--;
+	if (l->check != NULL)
+		l->check->waiting--;
+}
+
+/* lookup_free - unlink (if pending), withdraw its wait and free */
+static void lookup_free(struct lookup *l)
+{
 	if (l->wait != NULL) {
 		gg_dnscache_cancel(l->wait);
 		l->wait = NULL;
 	}
-	if (l->prev != NULL || q->pending == l) {
-		if (l->prev != NULL)
-			l->prev->next = l->next;
-		else
-			q->pending = l->next;
-		if (l->next != NULL)
-			l->next->prev = l->prev;
-		q->npending--;
-	}
+	lookup_unlink(l);
 	free(l);
 }
 
-/* cancel_kind - drop every outstanding lookup of one kind (answer no longer needed) */
-void gg_dnscheck_cancel_kind_(struct gg_dnscheck_req *q, enum lk_kind kind)
+/* ask - a check starts asking (a check asks once) */
+void gg_dnscheck_ask_(struct check *c)
+{
+	if (c->state == CK_IDLE)
+		c->state = CK_ASKED;
+}
+
+/*
+ * end - a check reaches its verdict, fails or times out, once: its lookups
+ * still outstanding are withdrawn.  Returns 0 if it had already ended.
+ */
+int gg_dnscheck_end_(struct gg_dnscheck_req *q, struct check *c, enum ck_state to)
 {
 	struct lookup *l, *next;
 
-	for (l = q->pending; l != NULL; l = next) {
+	if (c->state != CK_IDLE && c->state != CK_ASKED)
+		return 0;
+	c->state = to;
+	for (l = q->pending; l != NULL && c->waiting > 0; l = next) {
 		next = l->next;
-		if (l->kind == kind)
+		if (l->check == c)
 			lookup_free(l);
 	}
+	return 1;
 }
 
 static void process(struct lookup *l, const struct gg_dns_result *res);
@@ -159,6 +182,8 @@ void gg_dnscheck_issue_(struct lookup *l, int type)
 
 	uint64_t expires = 0;
 
+	if (l->check != NULL)
+		gg_dnscheck_ask_(l->check);
 	st = gg_dnscache_get(q->dc->cache, l->qname, type, lookup_cb, l, &hit, &expires, &l->wait);
 	if (st == GG_OK && hit == NULL) {
 		l->prev = NULL;
@@ -167,6 +192,8 @@ void gg_dnscheck_issue_(struct lookup *l, int type)
 			q->pending->prev = l;
 		q->pending = l;
 		q->npending++;
+		if (l->check != NULL)
+			l->check->waiting++;
 		return;
 	}
 	if (expires < q->res.expires_ms)
@@ -192,14 +219,20 @@ struct lookup *gg_dnscheck_lookup_new_(struct gg_dnscheck_req *q, enum lk_kind k
 {
 	struct lookup *l = calloc(1, sizeof(*l));
 
-	if (l != NULL) {
-		l->q = q;
-		l->kind = kind;
+	if (l == NULL)
+		return NULL;
+	l->q = q;
+	l->kind = kind;
+	/* Which check the lookup serves follows from its kind. */
+	switch (kind) {
+	case LK_LIST:	l->check = &l->list; break;
+	case LK_TXT:	l->check = NULL; break;
+	case LK_PTR:
+	case LK_FWD:	l->check = &q->rdns; break;
+	case LK_HELO:	l->check = &q->helo; break;
 	}
 	return l;
 }
-
-/* ------------------------------------------------------------ DNS lists */
 
 /* ------------------------------------------------------------ completion */
 
@@ -212,6 +245,33 @@ static void process(struct lookup *l, const struct gg_dns_result *res)
 	case LK_PTR:	gg_dnscheck_ptr_answer_(l, res); break;
 	case LK_FWD:	gg_dnscheck_fwd_answer_(l, res); break;
 	case LK_HELO:	gg_dnscheck_helo_answer_(l, res); break;
+	}
+}
+
+/* settle - let the checks that weigh several answers decide, once none is outstanding */
+static void settle(struct gg_dnscheck_req *q)
+{
+	gg_dnscheck_rdns_settle_(q);
+	gg_dnscheck_helo_settle_(q);
+}
+
+/* timed_out - a check still asking at the deadline: its "(timeout)" reason */
+static void timed_out(struct gg_dnscheck_req *q, struct lookup *l, const char *why)
+{
+	switch (l->kind) {
+	case LK_LIST:
+		gg_dnscheck_end_(q, l->check, CK_TIMED_OUT);
+		gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
+		break;
+	case LK_PTR:
+	case LK_FWD:
+		gg_dnscheck_rdns_failed_(q, GG_ETIMEOUT, why);
+		break;
+	case LK_HELO:
+		gg_dnscheck_helo_failed_(q, GG_ETIMEOUT, why);
+		break;
+	case LK_TXT:
+		break;
 	}
 }
 
@@ -242,29 +302,17 @@ static void finish(struct gg_dnscheck_req *q)
 	struct lookup *l;
 	char why[64];
 
-	if (q->finished)
+	if (q->state == RQ_FINISHED)
 		return;
-	q->finished = 1;
+	q->state = RQ_FINISHED;
 	event_del(q->deadline);
 	snprintf(why, sizeof(why), "no answer within %ld ms", q->dc->p.timeout_ms);
 	if (q->npending > 0)
 		q->res.timed_out = 1;
 	while ((l = q->pending) != NULL) {
-		switch (l->kind) {
-		case LK_LIST:
-			gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
-			break;
-		case LK_PTR:
-		case LK_FWD:
-			gg_dnscheck_rdns_failed_(q, GG_ETIMEOUT, why);
-			break;
-		case LK_HELO:
-			if (!q->helo_resolves)
-				gg_dnscheck_helo_failed_(q, GG_ETIMEOUT, why);
-			break;
-		case LK_TXT:
-			break;
-		}
+		lookup_unlink(l);
+		if (l->check != NULL && l->check->state == CK_ASKED)
+			timed_out(q, l, why);
 		lookup_free(l);
 	}
 	sort_reasons(q);
@@ -275,7 +323,7 @@ static void finish(struct gg_dnscheck_req *q)
 /* maybe_finish - nothing outstanding and not still starting: done */
 static void maybe_finish(struct gg_dnscheck_req *q)
 {
-	if (!q->starting && !q->finished && q->npending == 0)
+	if (q->state == RQ_RUNNING && q->npending == 0)
 		finish(q);
 }
 
@@ -290,16 +338,10 @@ static void lookup_cb(const struct gg_dns_result *res, void *arg)
 		q->res.expires_ms = expires;
 	/* The cache freed the wait before calling us. */
 	l->wait = NULL;
-	if (l->prev != NULL)
-		l->prev->next = l->next;
-	else
-		q->pending = l->next;
-	if (l->next != NULL)
-		l->next->prev = l->prev;
-	q->npending--;
-	l->prev = l->next = NULL;
+	lookup_unlink(l);
 	process(l, res);
 	free(l);
+	settle(q);
 	maybe_finish(q);
 }
 
@@ -311,19 +353,21 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	finish(arg);
 }
 
-/* req_free - unlink from the checker and free */
-static void req_free(struct gg_dnscheck_req *q)
+/* req_unlink - take q off the checker's checks */
+static void req_unlink(struct gg_dnscheck_req *q)
 {
-	struct gg_dnscheck *dc = q->dc;
-
-	while (q->pending != NULL)
-		lookup_free(q->pending);
 	if (q->prev != NULL)
 		q->prev->next = q->next;
 	else
-		dc->reqs = q->next;
+		q->dc->reqs = q->next;
 	if (q->next != NULL)
 		q->next->prev = q->prev;
+	q->prev = q->next = NULL;
+}
+
+/* req_release - free an unlinked check with nothing outstanding */
+static void req_release(struct gg_dnscheck_req *q)
+{
 	if (q->deadline != NULL)
 		event_free(q->deadline);
 	if (q->done_ev != NULL)
@@ -331,6 +375,15 @@ static void req_free(struct gg_dnscheck_req *q)
 	free(q->rv);
 	free(q->keys);
 	free(q);
+}
+
+/* req_free - withdraw its lookups, unlink from the checker and free */
+static void req_free(struct gg_dnscheck_req *q)
+{
+	while (q->pending != NULL)
+		lookup_free(q->pending);
+	req_unlink(q);
+	req_release(q);
 }
 
 /* done_cb - call back once, from the loop */
@@ -344,20 +397,10 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	if (q->res.timed_out)
 		q->dc->stats.timed_out++;
 	/* Unlink first, so the callback may free the checker itself. */
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		q->dc->reqs = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
+	req_unlink(q);
 	q->dc = NULL;
 	q->cb(&q->res, q->arg);
-	event_free(q->deadline);
-	event_free(q->done_ev);
-	free(q->rv);
-	free(q->keys);
-	free(q);
+	req_release(q);
 }
 
 /* ------------------------------------------------------------ public */
@@ -394,7 +437,7 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	gg_addr_format(&q->client, q->addr_str, sizeof(q->addr_str));
 	gg_dnscheck_norm_name_(q->pf_client_name, sizeof(q->pf_client_name), in->client_name);
 	gg_dnscheck_norm_name_(q->pf_reverse_name, sizeof(q->pf_reverse_name), in->reverse_client_name);
-	gg_dnscheck_norm_name_(q->helo, sizeof(q->helo), in->helo);
+	gg_dnscheck_norm_name_(q->helo_name, sizeof(q->helo_name), in->helo);
 	gg_dnscheck_norm_name_(q->sender, sizeof(q->sender), in->sender_domain);
 	gg_clock_now(&q->t0);
 	q->next = dc->reqs;
@@ -406,7 +449,7 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
 	evtimer_add(q->deadline, &tv);
 
-	q->starting = 1;
+	q->state = RQ_STARTING;
 	if (q->checks & GG_DNSCHECK_LISTS) {
 		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSBL);
 		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSWL);
@@ -419,7 +462,8 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 			     p->rhsbl->n > 0 && p->rhsbl_client))
 		gg_dnscheck_start_rdns_(q);
 	gg_dnscheck_start_helo_(q);
-	q->starting = 0;
+	q->state = RQ_RUNNING;
+	settle(q);
 	maybe_finish(q);
 	if (req != NULL)
 		*req = q;

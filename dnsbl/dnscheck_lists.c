@@ -6,6 +6,8 @@
  * reason per zone, and the TXT of a block listing becomes its text.  An
  * RHSBL domain that is also an earlier target (sender, HELO, client name)
  * is looked up once.  A failed lookup is a weight-0 reason naming it.
+ * Each zone's lookup is its own check (struct lookup's list): answered or
+ * failed by its answer, timed out by the deadline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,9 @@ void gg_dnscheck_list_answer_(struct lookup *l, const struct gg_dns_result *res)
 	int hit = 0, bogus = 0, idx;
 	size_t j, k;
 
+	if (!gg_dnscheck_end_(q, l->check, res->st == GG_OK || res->st == GG_NOTFOUND ?
+			      CK_ANSWERED : CK_FAILED))
+		return;
 	if (res->st == GG_NOTFOUND)
 		return;
 	if (res->st != GG_OK) {
