@@ -23,6 +23,15 @@
 /* At most this many address records are parsed per answer. */
 #define GG_ANSWER_ADDRS_MAX 256
 
+/* put_addr - one address of an A or AAAA answer, a negative TTL as 0 */
+static void put_addr(struct gg_answer_addr *o, int family, const void *bytes, size_t len, int ttl)
+{
+	memset(&o->addr, 0, sizeof(o->addr));
+	o->addr.family = family;
+	memcpy(o->addr.bytes, bytes, len);
+	o->ttl = ttl < 0 ? 0 : (unsigned)ttl;
+}
+
 /* gg_answer_addrs - A or AAAA records */
 int gg_answer_addrs(const unsigned char *abuf, int alen, int type, struct gg_answer_addr *out,
 		    size_t *n)
@@ -34,22 +43,14 @@ int gg_answer_addrs(const unsigned char *abuf, int alen, int type, struct gg_ans
 		struct ares_addrttl at[GG_ANSWER_ADDRS_MAX];
 		if ((st = ares_parse_a_reply(abuf, alen, NULL, at, &max)) != ARES_SUCCESS)
 			return st;
-		for (i = 0; i < max; i++) {
-			memset(&out[i].addr, 0, sizeof(out[i].addr));
-			out[i].addr.family = AF_INET;
-			memcpy(out[i].addr.bytes, &at[i].ipaddr, 4);
-			out[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
-		}
+		for (i = 0; i < max; i++)
+			put_addr(&out[i], AF_INET, &at[i].ipaddr, 4, at[i].ttl);
 	} else {
 		struct ares_addr6ttl at[GG_ANSWER_ADDRS_MAX];
 		if ((st = ares_parse_aaaa_reply(abuf, alen, NULL, at, &max)) != ARES_SUCCESS)
 			return st;
-		for (i = 0; i < max; i++) {
-			memset(&out[i].addr, 0, sizeof(out[i].addr));
-			out[i].addr.family = AF_INET6;
-			memcpy(out[i].addr.bytes, &at[i].ip6addr, 16);
-			out[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
-		}
+		for (i = 0; i < max; i++)
+			put_addr(&out[i], AF_INET6, &at[i].ip6addr, 16, at[i].ttl);
 	}
 	*n = (size_t)max;
 	return ARES_SUCCESS;
