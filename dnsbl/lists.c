@@ -142,7 +142,8 @@ int gg_lists_answer_valid(const struct gg_addr *answer)
 }
 
 /* gg_lists_classify - does this answer count for this entry? */
-enum gg_answer_class gg_lists_classify(const struct gg_list *l, const struct gg_addr *answer)
+enum gg_answer_class gg_lists_classify(const struct gg_lists_entry *l,
+				       const struct gg_addr *answer)
 {
 	if (!gg_lists_answer_valid(answer))
 		return GG_ANSWER_BOGUS;
@@ -203,7 +204,7 @@ static int parse_weight(const char *s, double *out)
 }
 
 /* parse_item - one zone[=filter][*weight] */
-static const char *parse_item(enum gg_list_kind kind, const char *item, struct gg_list *l)
+static const char *parse_item(enum gg_list_kind kind, const char *item, struct gg_lists_entry *l)
 {
 	char buf[GG_LIST_SPEC_MAX + 1];
 	char *filter = NULL, *weight = NULL, *star, *eq;
