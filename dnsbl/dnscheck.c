@@ -2,7 +2,11 @@
  * dnscheck.c - one check of a client: its lookups, reasons, deadline and
  *             callback; the checker's public API (see dnscheck.h)
  *
- * A check (struct gg_dnscheck_req) owns a list of outstanding lookups.
+ * A check (struct gg_dnscheck_req) owns a list of outstanding lookups
+ * (lib/list.h).  Each of its parts (a list lookup, the reverse DNS, the
+ * HELO lookups) is a struct check whose state changes only through
+ * gg_dnscheck_ask_() and gg_dnscheck_end_() here; a part that weighs
+ * several answers is settled once none is outstanding (settle()).
  * Each lookup goes through the cache (cache.h): a cached answer is handled
  * at once, otherwise the lookup waits for a shared query.  Handling an
  * answer (dnscheck_lists.c, dnscheck_rdns.c, dnscheck_helo.c) may start
@@ -112,23 +116,11 @@ int gg_dnscheck_add_reason_(struct gg_dnscheck_req *q, int key, const char *name
 	return (int)i;
 }
 
-/* lookup_unlink - take l off the outstanding lookups (q->pending), if it is on them */
+/* lookup_unlink - l is no longer outstanding (nothing if it was not) */
 static void lookup_unlink(struct lookup *l)
 {
-	struct gg_dnscheck_req *q = l->q;
-
-	if (l->prev == NULL && q->pending != l)
-		return;
-	if (l->prev != NULL)
-		l->prev->next = l->next;
-	else
-		q->pending = l->next;
-	if (l->next != NULL)
-		l->next->prev = l->prev;
-	l->prev = l->next = NULL;
-	q->npending--;
-	if (l->check != NULL)
-		l->check->waiting--;
+	gg_list_remove(&l->link);
+	gg_list_remove(&l->peer);
 }
 
 /* lookup_free - unlink (if pending), withdraw its wait and free */
@@ -153,18 +145,15 @@ void gg_dnscheck_ask_(struct check *c)
  * end - a check reaches its verdict, fails or times out, once: its lookups
  * still outstanding are withdrawn.  Returns 0 if it had already ended.
  */
-int gg_dnscheck_end_(struct gg_dnscheck_req *q, struct check *c, enum ck_state to)
+int gg_dnscheck_end_(struct check *c, enum ck_state to)
 {
-	struct lookup *l, *next;
+	struct gg_list *l;
 
 	if (c->state != CK_IDLE && c->state != CK_ASKED)
 		return 0;
 	c->state = to;
-	for (l = q->pending; l != NULL && c->waiting > 0; l = next) {
-		next = l->next;
-		if (l->check == c)
-			lookup_free(l);
-	}
+	while ((l = gg_list_first(&c->lookups)) != NULL)
+		lookup_free(gg_list_entry(l, struct lookup, peer));
 	return 1;
 }
 
@@ -186,14 +175,9 @@ void gg_dnscheck_issue_(struct lookup *l, int type)
 		gg_dnscheck_ask_(l->check);
 	st = gg_dnscache_get(q->dc->cache, l->qname, type, lookup_cb, l, &hit, &expires, &l->wait);
 	if (st == GG_OK && hit == NULL) {
-		l->prev = NULL;
-		l->next = q->pending;
-		if (q->pending != NULL)
-			q->pending->prev = l;
-		q->pending = l;
-		q->npending++;
+		gg_list_push_front(&q->pending, &l->link);
 		if (l->check != NULL)
-			l->check->waiting++;
+			gg_list_push_back(&l->check->lookups, &l->peer);
 		return;
 	}
 	if (expires < q->res.expires_ms)
@@ -221,6 +205,9 @@ struct lookup *gg_dnscheck_lookup_new_(struct gg_dnscheck_req *q, enum lk_kind k
 
 	if (l == NULL)
 		return NULL;
+	gg_list_init(&l->link);
+	gg_list_init(&l->peer);
+	gg_list_init(&l->list.lookups);
 	l->q = q;
 	l->kind = kind;
 	/* Which check the lookup serves follows from its kind. */
@@ -260,7 +247,7 @@ static void timed_out(struct gg_dnscheck_req *q, struct lookup *l, const char *w
 {
 	switch (l->kind) {
 	case LK_LIST:
-		gg_dnscheck_end_(q, l->check, CK_TIMED_OUT);
+		gg_dnscheck_end_(l->check, CK_TIMED_OUT);
 		gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
 		break;
 	case LK_PTR:
@@ -299,7 +286,7 @@ static void sort_reasons(struct gg_dnscheck_req *q)
  */
 static void finish(struct gg_dnscheck_req *q)
 {
-	struct lookup *l;
+	struct gg_list *link;
 	char why[64];
 
 	if (q->state == RQ_FINISHED)
@@ -307,9 +294,10 @@ static void finish(struct gg_dnscheck_req *q)
 	q->state = RQ_FINISHED;
 	event_del(q->deadline);
 	snprintf(why, sizeof(why), "no answer within %ld ms", q->dc->p.timeout_ms);
-	if (q->npending > 0)
+	if (!gg_list_empty(&q->pending))
 		q->res.timed_out = 1;
-	while ((l = q->pending) != NULL) {
+	while ((link = gg_list_first(&q->pending)) != NULL) {
+		struct lookup *l = gg_list_entry(link, struct lookup, link);
 		lookup_unlink(l);
 		if (l->check != NULL && l->check->state == CK_ASKED)
 			timed_out(q, l, why);
@@ -323,7 +311,7 @@ static void finish(struct gg_dnscheck_req *q)
 /* maybe_finish - nothing outstanding and not still starting: done */
 static void maybe_finish(struct gg_dnscheck_req *q)
 {
-	if (q->state == RQ_RUNNING && q->npending == 0)
+	if (q->state == RQ_RUNNING && gg_list_empty(&q->pending))
 		finish(q);
 }
 
@@ -356,13 +344,7 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 /* req_unlink - take q off the checker's checks */
 static void req_unlink(struct gg_dnscheck_req *q)
 {
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		q->dc->reqs = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
+	gg_list_remove(&q->link);
 }
 
 /* req_release - free an unlinked check with nothing outstanding */
@@ -380,8 +362,10 @@ static void req_release(struct gg_dnscheck_req *q)
 /* req_free - withdraw its lookups, unlink from the checker and free */
 static void req_free(struct gg_dnscheck_req *q)
 {
-	while (q->pending != NULL)
-		lookup_free(q->pending);
+	struct gg_list *l;
+
+	while ((l = gg_list_first(&q->pending)) != NULL)
+		lookup_free(gg_list_entry(l, struct lookup, link));
 	req_unlink(q);
 	req_release(q);
 }
@@ -420,6 +404,10 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 		return GG_EINVAL;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return GG_ENOMEM;
+	gg_list_init(&q->link);
+	gg_list_init(&q->pending);
+	gg_list_init(&q->rdns.lookups);
+	gg_list_init(&q->helo.lookups);
 	q->dc = dc;
 	q->cb = cb;
 	q->arg = arg;
@@ -440,10 +428,7 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	gg_dnscheck_norm_name_(q->helo_name, sizeof(q->helo_name), in->helo);
 	gg_dnscheck_norm_name_(q->sender, sizeof(q->sender), in->sender_domain);
 	gg_clock_now(&q->t0);
-	q->next = dc->reqs;
-	if (dc->reqs != NULL)
-		dc->reqs->prev = q;
-	dc->reqs = q;
+	gg_list_push_front(&dc->reqs, &q->link);
 	dc->stats.started++;
 	tv.tv_sec = p->timeout_ms / 1000;
 	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
@@ -505,6 +490,7 @@ enum gg_status gg_dnscheck_new(struct event_base *base, struct gg_resolver *r,
 		snprintf(err, errsize, "dnscheck: out of memory");
 		return GG_ENOMEM;
 	}
+	gg_list_init(&dc->reqs);
 	dc->base = base;
 	dc->r = r;
 	dc->p = *p;
@@ -529,13 +515,14 @@ fail:
 /* gg_dnscheck_free - cancel checks and probe, free everything */
 void gg_dnscheck_free(struct gg_dnscheck *dc)
 {
+	struct gg_list *l;
 	size_t i;
 
 	if (dc == NULL)
 		return;
 	gg_dnscheck_probe_cancel(dc);
-	while (dc->reqs != NULL)
-		req_free(dc->reqs);
+	while ((l = gg_list_first(&dc->reqs)) != NULL)
+		req_free(gg_list_entry(l, struct gg_dnscheck_req, link));
 	gg_dnscache_free(dc->cache);
 	for (i = 0; i < dc->npatterns; i++)
 		regfree(&dc->patterns[i]);

@@ -23,7 +23,7 @@ void gg_dnscheck_helo_failed_(struct gg_dnscheck_req *q, enum gg_status st, cons
 {
 	char name[32];
 
-	if (!gg_dnscheck_end_(q, &q->helo, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
+	if (!gg_dnscheck_end_(&q->helo, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
 		return;
 	snprintf(name, sizeof(name), "helo(%s)", gg_dnscheck_st_word_(st));
 	gg_dnscheck_add_reason_(q, KEY_HELO + 4, name, 0, why);
@@ -39,7 +39,7 @@ void gg_dnscheck_helo_answer_(struct lookup *l, const struct gg_dns_result *res)
 		return;
 	if (res->st == GG_OK && res->naddrs > 0)
 		/* It resolves: ending the check withdraws the other lookup. */
-		gg_dnscheck_end_(q, &q->helo, CK_ANSWERED);
+		gg_dnscheck_end_(&q->helo, CK_ANSWERED);
 	else if (res->st != GG_OK && res->st != GG_NOTFOUND)
 		q->helo.error = res->st;
 }
@@ -49,11 +49,11 @@ void gg_dnscheck_helo_settle_(struct gg_dnscheck_req *q)
 {
 	char buf[600];
 
-	if (q->helo.state != CK_ASKED || q->helo.waiting > 0)
+	if (q->helo.state != CK_ASKED || gg_dnscheck_waiting_(&q->helo))
 		return;
 	if (q->helo.error != GG_OK) {
 		gg_dnscheck_helo_failed_(q, q->helo.error, "address lookup of the HELO name failed");
-	} else if (gg_dnscheck_end_(q, &q->helo, CK_ANSWERED)) {
+	} else if (gg_dnscheck_end_(&q->helo, CK_ANSWERED)) {
 		snprintf(buf, sizeof(buf), "HELO %s has no A or AAAA record", q->helo_name);
 		gg_dnscheck_add_reason_(q, KEY_HELO + 3, "helo:unresolvable", q->dc->p.helo_unresolvable_weight, buf);
 	}

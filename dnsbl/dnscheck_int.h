@@ -21,6 +21,7 @@
 
 #include "dns/cache.h"
 #include "dnsbl/dnscheck.h"
+#include "lib/list.h"
 
 struct gg_dnscheck_probe;
 
@@ -40,7 +41,7 @@ struct gg_dnscheck {
 	size_t npatterns;
 	struct gg_dnscheck_own own[GG_DNSCHECK_MAX_OWN_NAMES];
 	size_t nown;
-	struct gg_dnscheck_req *reqs;	/* checks not yet called back */
+	struct gg_list reqs;		/* struct gg_dnscheck_req not yet called back */
 	struct gg_dnscheck_probe *probe;	/* running probe, or NULL */
 	struct gg_dnscheck_stats stats;
 };
@@ -54,6 +55,7 @@ enum lk_kind { LK_LIST, LK_TXT, LK_PTR, LK_FWD, LK_HELO };
  * leaves CK_IDLE when it starts asking (gg_dnscheck_ask_()) and ends once
  * (gg_dnscheck_end_()), which withdraws its lookups still outstanding.
  * Both transitions are in dnscheck.c; nothing else writes state.
+ * gg_dnscheck_waiting_() tells whether any of its lookups is outstanding.
  */
 enum ck_state {
 	CK_IDLE = 0,		/* not started (or nothing to ask) */
@@ -65,7 +67,7 @@ enum ck_state {
 
 struct check {
 	enum ck_state state;
-	unsigned waiting;	/* its lookups outstanding (counted by dnscheck.c) */
+	struct gg_list lookups;	/* its outstanding lookups (struct lookup's peer) */
 	enum gg_status error;	/* GG_OK, or how its latest failed lookup failed */
 };
 
@@ -87,7 +89,8 @@ enum { T_SENDER, T_HELO, T_CLIENT, T_COUNT };
 #define KEY_HELO 6000
 
 struct lookup {
-	struct lookup *prev, *next;	/* the check's outstanding lookups */
+	struct gg_list link;		/* on q->pending while outstanding */
+	struct gg_list peer;		/* on check->lookups while outstanding */
 	struct gg_dnscheck_req *q;
 	enum lk_kind kind;
 	struct check *check;		/* the check it serves (NULL: a TXT, which adds text only) */
@@ -102,14 +105,13 @@ struct lookup {
 };
 
 struct gg_dnscheck_req {
-	struct gg_dnscheck_req *prev, *next;	/* dc->reqs */
+	struct gg_list link;		/* on dc->reqs */
 	struct gg_dnscheck *dc;
 	gg_dnscheck_cb cb;
 	void *arg;
 	struct event *deadline;
 	struct event *done_ev;
-	struct lookup *pending;
-	size_t npending;
+	struct gg_list pending;		/* outstanding lookups (struct lookup's link), newest first */
 	enum rq_state state;
 	unsigned checks;
 	struct timespec t0;
@@ -144,7 +146,13 @@ int gg_dnscheck_add_reason_(struct gg_dnscheck_req *q, int key, const char *name
 struct lookup *gg_dnscheck_lookup_new_(struct gg_dnscheck_req *q, enum lk_kind kind);
 void gg_dnscheck_issue_(struct lookup *l, int type);
 void gg_dnscheck_ask_(struct check *c);
-int gg_dnscheck_end_(struct gg_dnscheck_req *q, struct check *c, enum ck_state to);
+int gg_dnscheck_end_(struct check *c, enum ck_state to);
+
+/* waiting - has the check lookups outstanding? */
+static inline int gg_dnscheck_waiting_(const struct check *c)
+{
+	return !gg_list_empty(&c->lookups);
+}
 
 /* dnscheck_lists.c */
 void gg_dnscheck_start_addr_lists_(struct gg_dnscheck_req *q, enum gg_list_kind kind);

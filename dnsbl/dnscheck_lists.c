@@ -78,7 +78,7 @@ void gg_dnscheck_list_answer_(struct lookup *l, const struct gg_dns_result *res)
 	int hit = 0, bogus = 0, idx;
 	size_t j, k;
 
-	if (!gg_dnscheck_end_(q, l->check, res->st == GG_OK || res->st == GG_NOTFOUND ?
+	if (!gg_dnscheck_end_(l->check, res->st == GG_OK || res->st == GG_NOTFOUND ?
 			      CK_ANSWERED : CK_FAILED))
 		return;
 	if (res->st == GG_NOTFOUND)

@@ -118,7 +118,7 @@ static void rdns_set(struct gg_dnscheck_req *q, enum gg_rdns_state st, const cha
 	const struct gg_dnscheck_params *p = &q->dc->p;
 	char buf[600];
 
-	if (!gg_dnscheck_end_(q, &q->rdns, CK_ANSWERED))
+	if (!gg_dnscheck_end_(&q->rdns, CK_ANSWERED))
 		return;
 	q->res.rdns = st;
 	if (st == GG_RDNS_MISSING && q->want_rdns && p->rdns_missing_weight != 0) {
@@ -140,7 +140,7 @@ void gg_dnscheck_rdns_failed_(struct gg_dnscheck_req *q, enum gg_status st, cons
 {
 	char name[32];
 
-	if (!gg_dnscheck_end_(q, &q->rdns, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
+	if (!gg_dnscheck_end_(&q->rdns, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
 		return;
 	q->res.rdns = GG_RDNS_UNKNOWN;
 	q->res.errors++;
@@ -215,7 +215,7 @@ void gg_dnscheck_fwd_answer_(struct lookup *l, const struct gg_dns_result *res)
  */
 void gg_dnscheck_rdns_settle_(struct gg_dnscheck_req *q)
 {
-	if (q->rdns.state != CK_ASKED || q->rdns.waiting > 0)
+	if (q->rdns.state != CK_ASKED || gg_dnscheck_waiting_(&q->rdns))
 		return;
 	if (q->rdns.error != GG_OK)
 		gg_dnscheck_rdns_failed_(q, q->rdns.error, "forward lookup of the PTR name failed");
