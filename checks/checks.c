@@ -504,7 +504,7 @@ static void on_probe(const struct gg_dnscheck_probe_report *rep, void *arg)
 		const struct gg_lists *ls = sets[s];
 		for (size_t i = 0; i < ls->n; i++) {
 			char line[400];
-			const struct gg_list *l = &ls->v[i];
+			const struct gg_lists_entry *l = &ls->v[i];
 			if (l->state == GG_LIST_DEAD)
 				snprintf(line, sizeof(line), "DNS list %s is DEAD and skipped: %s",
 					 l->zone, l->probe_error);

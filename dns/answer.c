@@ -18,9 +18,19 @@
 
 #include "dns/answer.h"
 #include "dns/resolver.h"
+#include "lib/util.h"
 
 /* At most this many address records are parsed per answer. */
 #define GG_ANSWER_ADDRS_MAX 256
+
+/* put_addr - one address of an A or AAAA answer, a negative TTL as 0 */
+static void put_addr(struct gg_answer_addr *o, int family, const void *bytes, size_t len, int ttl)
+{
+	memset(&o->addr, 0, sizeof(o->addr));
+	o->addr.family = family;
+	memcpy(o->addr.bytes, bytes, len);
+	o->ttl = ttl < 0 ? 0 : (unsigned)ttl;
+}
 
 /* gg_answer_addrs - A or AAAA records */
 int gg_answer_addrs(const unsigned char *abuf, int alen, int type, struct gg_answer_addr *out,
@@ -33,22 +43,14 @@ int gg_answer_addrs(const unsigned char *abuf, int alen, int type, struct gg_ans
 		struct ares_addrttl at[GG_ANSWER_ADDRS_MAX];
 		if ((st = ares_parse_a_reply(abuf, alen, NULL, at, &max)) != ARES_SUCCESS)
 			return st;
-		for (i = 0; i < max; i++) {
-			memset(&out[i].addr, 0, sizeof(out[i].addr));
-			out[i].addr.family = AF_INET;
-			memcpy(out[i].addr.bytes, &at[i].ipaddr, 4);
-			out[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
-		}
+		for (i = 0; i < max; i++)
+			put_addr(&out[i], AF_INET, &at[i].ipaddr, 4, at[i].ttl);
 	} else {
 		struct ares_addr6ttl at[GG_ANSWER_ADDRS_MAX];
 		if ((st = ares_parse_aaaa_reply(abuf, alen, NULL, at, &max)) != ARES_SUCCESS)
 			return st;
-		for (i = 0; i < max; i++) {
-			memset(&out[i].addr, 0, sizeof(out[i].addr));
-			out[i].addr.family = AF_INET6;
-			memcpy(out[i].addr.bytes, &at[i].ip6addr, 16);
-			out[i].ttl = at[i].ttl < 0 ? 0 : (unsigned)at[i].ttl;
-		}
+		for (i = 0; i < max; i++)
+			put_addr(&out[i], AF_INET6, &at[i].ip6addr, 16, at[i].ttl);
 	}
 	*n = (size_t)max;
 	return ARES_SUCCESS;
@@ -278,31 +280,49 @@ static int parse_addrs(struct gg_dns_result *p, const unsigned char *abuf, int a
 	return n > 0 ? ARES_SUCCESS : ARES_ENODATA;
 }
 
+/* room - may one more record be kept after n?  If not, the result is truncated. */
+static int room(struct gg_dns_result *p, size_t n)
+{
+	if (n < GG_DNS_MAX_RECORDS)
+		return 1;
+	p->truncated = 1;
+	return 0;
+}
+
+/* kept - a walker's status, or ENODATA when it kept no record (*n, read after the walk) */
+static int kept(int st, const size_t *n)
+{
+	if (st != ARES_SUCCESS)
+		return st;
+	return *n > 0 ? ARES_SUCCESS : ARES_ENODATA;
+}
+
+/* keep_text - append a copy of one string (at most max bytes) to v[*n] */
+static int keep_text(struct gg_dns_result *p, char **v, size_t *n, const char *s, size_t len,
+		     size_t max)
+{
+	if (!room(p, *n))
+		return ARES_SUCCESS;
+	if ((v[*n] = take_text(p, s, len, max)) == NULL)
+		return ARES_ENOMEM;
+	(*n)++;
+	return ARES_SUCCESS;
+}
+
 /* add_txt - keep one TXT record, at most GG_DNS_TXT_MAX bytes of it */
 static int add_txt(const char *s, size_t len, void *arg)
 {
 	struct gg_dns_result *p = arg;
 
-	if (p->ntxt == GG_DNS_MAX_RECORDS) {
-		p->truncated = 1;
-		return ARES_SUCCESS;
-	}
-	if ((p->txt[p->ntxt] = take_text(p, s, len, GG_DNS_TXT_MAX)) == NULL)
-		return ARES_ENOMEM;
-	p->ntxt++;
-	return ARES_SUCCESS;
+	return keep_text(p, p->txt, &p->ntxt, s, len, GG_DNS_TXT_MAX);
 }
 
 /* parse_txt - TXT answer: the strings of each record joined (RFC 7208 3.3) */
 static int parse_txt(struct gg_dns_result *p, const unsigned char *abuf, int alen)
 {
-	int st;
-
 	if ((p->txt = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->txt))) == NULL)
 		return ARES_ENOMEM;
-	if ((st = gg_answer_txt(abuf, alen, add_txt, p)) != ARES_SUCCESS)
-		return st;
-	return p->ntxt > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	return kept(gg_answer_txt(abuf, alen, add_txt, p), &p->ntxt);
 }
 
 /* add_name - append a PTR name unless already there */
@@ -316,26 +336,15 @@ static int add_name(const char *name, size_t len, void *arg)
 	for (i = 0; i < p->nnames; i++)
 		if (strcasecmp(p->names[i], name) == 0)
 			return ARES_SUCCESS;
-	if (p->nnames == GG_DNS_MAX_RECORDS) {
-		p->truncated = 1;
-		return ARES_SUCCESS;
-	}
-	if ((p->names[p->nnames] = take_text(p, name, len, GG_DNS_NAME_MAX)) == NULL)
-		return ARES_ENOMEM;
-	p->nnames++;
-	return ARES_SUCCESS;
+	return keep_text(p, p->names, &p->nnames, name, len, GG_DNS_NAME_MAX);
 }
 
 /* parse_ptr - PTR answer: every name, deduplicated, in answer order */
 static int parse_ptr(struct gg_dns_result *p, const unsigned char *abuf, int alen)
 {
-	int st;
-
 	if ((p->names = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->names))) == NULL)
 		return ARES_ENOMEM;
-	if ((st = gg_answer_ptr(abuf, alen, add_name, p)) != ARES_SUCCESS)
-		return st;
-	return p->nnames > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	return kept(gg_answer_ptr(abuf, alen, add_name, p), &p->nnames);
 }
 
 /* add_mx - keep one MX record; the root as "" */
@@ -343,10 +352,8 @@ static int add_mx(unsigned pref, const char *h, void *arg)
 {
 	struct gg_dns_result *p = arg;
 
-	if (p->nmx == GG_DNS_MAX_RECORDS) {
-		p->truncated = 1;
+	if (!room(p, p->nmx))
 		return ARES_SUCCESS;
-	}
 	/* The root is "." or "" depending on how the name was expanded. */
 	if (strcmp(h, ".") == 0)
 		h = "";
@@ -360,60 +367,45 @@ static int add_mx(unsigned pref, const char *h, void *arg)
 /* parse_mx - MX answer */
 static int parse_mx(struct gg_dns_result *p, const unsigned char *abuf, int alen)
 {
-	int st;
-
 	if ((p->mx = calloc(GG_DNS_MAX_RECORDS, sizeof(*p->mx))) == NULL)
 		return ARES_ENOMEM;
-	if ((st = gg_answer_mx(abuf, alen, add_mx, p)) != ARES_SUCCESS)
-		return st;
-	return p->nmx > 0 ? ARES_SUCCESS : ARES_ENODATA;
+	return kept(gg_answer_mx(abuf, alen, add_mx, p), &p->nmx);
 }
+
+/* What each c-ares status means for a result; anything else is a DNS error. */
+static const struct {
+	int ares;
+	enum gg_status st;
+	const char *error;
+} status_map[] = {
+	{ ARES_SUCCESS, GG_OK, NULL },
+	{ ARES_ENOTFOUND, GG_NOTFOUND, "NXDOMAIN" },
+	{ ARES_ENODATA, GG_NOTFOUND, "no data" },
+	{ ARES_ETIMEOUT, GG_ETIMEOUT, "timeout" },
+	{ ARES_ECANCELLED, GG_EDNS, "cancelled" },
+	{ ARES_EDESTRUCTION, GG_EDNS, "cancelled" },
+	/* c-ares 1.18 also reports REFUSED answers this way. */
+	{ ARES_ECONNREFUSED, GG_EDNS, "refused or unreachable" },
+	{ ARES_ESERVFAIL, GG_EDNS, "SERVFAIL" },
+	{ ARES_EBADRESP, GG_EDNS, "malformed answer" },
+	{ ARES_EFORMERR, GG_EDNS, "malformed answer" },
+};
 
 /* gg_answer_status - map a c-ares status onto the result */
 void gg_answer_status(struct gg_dns_result *p, int status)
 {
-	switch (status) {
-	case ARES_SUCCESS:
-		p->st = GG_OK;
-		p->error = NULL;
-		break;
-	case ARES_ENOTFOUND:
-		p->st = GG_NOTFOUND;
-		p->error = "NXDOMAIN";
-		break;
-	case ARES_ENODATA:
-		p->st = GG_NOTFOUND;
-		p->error = "no data";
-		break;
-	case ARES_ETIMEOUT:
-		p->st = GG_ETIMEOUT;
-		p->error = "timeout";
-		break;
-	case ARES_ECANCELLED:
-	case ARES_EDESTRUCTION:
-		p->st = GG_EDNS;
+	size_t i;
+
+	p->st = GG_EDNS;
+	p->error = ares_strerror(status);
+	for (i = 0; i < GG_ARRAY_LEN(status_map); i++)
+		if (status_map[i].ares == status) {
+			p->st = status_map[i].st;
+			p->error = status_map[i].error;
+			break;
+		}
+	if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
 		p->cancelled = 1;
-		p->error = "cancelled";
-		break;
-	case ARES_ECONNREFUSED:
-		/* c-ares 1.18 also reports REFUSED answers this way. */
-		p->st = GG_EDNS;
-		p->error = "refused or unreachable";
-		break;
-	case ARES_ESERVFAIL:
-		p->st = GG_EDNS;
-		p->error = "SERVFAIL";
-		break;
-	case ARES_EBADRESP:
-	case ARES_EFORMERR:
-		p->st = GG_EDNS;
-		p->error = "malformed answer";
-		break;
-	default:
-		p->st = GG_EDNS;
-		p->error = ares_strerror(status);
-		break;
-	}
 }
 
 /* gg_answer_result - c-ares's outcome of one query into p (see answer.h) */

@@ -42,6 +42,7 @@
 
 #include "dns/answer.h"
 #include "dns/resolver.h"
+#include "lib/list.h"
 #include "lib/util.h"
 
 /* A result plus its reference count; callers only ever see &box->pub. */
@@ -52,15 +53,14 @@ struct result_box {
 };
 
 struct rquery {
-	struct rquery *prev, *next;	/* r->queries: every rquery not yet freed */
-	struct rquery *next_deferred;	/* r->deferred queue */
+	struct gg_list link;		/* on r->queries: every rquery not yet freed */
+	struct gg_list queue_link;	/* on r->deferred while parked there */
 	struct gg_resolver *r;
 	gg_resolver_cb cb;
 	void *arg;
 	int type;
 	int done;			/* callback delivered or withdrawn */
 	int in_ares;			/* c-ares still holds this pointer */
-	int queued;			/* on r->deferred */
 	struct result_box *pending;	/* answered synchronously, awaiting defer_ev */
 	struct event *deadline;
 	char name[GG_DNS_NAME_MAX + 1];
@@ -74,7 +74,7 @@ struct rquery {
 #define GG_RESOLVER_DRAIN_MAX (2 * GG_RESOLVER_MAX_SERVERS)
 
 struct sockev {
-	struct sockev *next;
+	struct gg_list link;		/* on r->socks */
 	ares_socket_t fd;
 	short what;
 	int udp;			/* a datagram socket (drain() reads only those) */
@@ -88,9 +88,9 @@ struct gg_resolver {
 	long timeout_ms;
 	struct event *timer;		/* ares_timeout() */
 	struct event *defer_ev;		/* delivers r->deferred */
-	struct sockev *socks;
-	struct rquery *queries;
-	struct rquery *deferred, **deferred_tail;
+	struct gg_list socks;		/* struct sockev, newest first */
+	struct gg_list queries;		/* struct rquery, newest first */
+	struct gg_list deferred;	/* struct rquery, in the order answered */
 	int submitting;			/* inside ares_query() */
 	int processing;			/* inside ares_process_fd() */
 	unsigned since_drain;		/* queries submitted since drain() last ran */
@@ -198,14 +198,8 @@ static void rearm_timer(struct gg_resolver *r);
 /* rq_free - unlink and free an rquery nobody needs any more */
 static void rq_free(struct rquery *rq)
 {
-	struct gg_resolver *r = rq->r;
-
-	if (rq->prev != NULL)
-		rq->prev->next = rq->next;
-	else
-		r->queries = rq->next;
-	if (rq->next != NULL)
-		rq->next->prev = rq->prev;
+	gg_list_remove(&rq->link);
+	gg_list_remove(&rq->queue_link);
 	if (rq->deadline != NULL)
 		event_free(rq->deadline);
 	if (rq->pending != NULL)
@@ -249,7 +243,7 @@ static void deliver(struct rquery *rq, struct result_box *b)
 		rq->r->stats.errors++;
 		rq->cb(&nomem, rq->arg);
 	}
-	if (!rq->in_ares && !rq->queued)
+	if (!rq->in_ares && !gg_list_linked(&rq->queue_link))
 		rq_free(rq);
 }
 
@@ -271,10 +265,7 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 	if (r->submitting) {
 		/* Never call back from inside gg_resolver_query(). */
 		rq->pending = b != NULL ? b : status_result(rq, ARES_ENOMEM);
-		rq->next_deferred = NULL;
-		rq->queued = 1;
-		*r->deferred_tail = rq;
-		r->deferred_tail = &rq->next_deferred;
+		gg_list_push_back(&r->deferred, &rq->queue_link);
 		r->stats.deferred++;
 		event_active(r->defer_ev, EV_TIMEOUT, 0);
 		return;
@@ -286,16 +277,14 @@ static void ares_cb(void *arg, int status, int timeouts, unsigned char *abuf, in
 static void defer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gg_resolver *r = arg;
-	struct rquery *rq;
+	struct gg_list *l;
 
 	(void)fd;
 	(void)what;
-	while ((rq = r->deferred) != NULL) {
+	while ((l = gg_list_pop(&r->deferred)) != NULL) {
+		struct rquery *rq = gg_list_entry(l, struct rquery, queue_link);
 		struct result_box *b = rq->pending;
-		if ((r->deferred = rq->next_deferred) == NULL)
-			r->deferred_tail = &r->deferred;
 		rq->pending = NULL;
-		rq->queued = 0;
 		if (rq->done) {
 			/* Withdrawn or timed out while waiting: nothing to say. */
 			if (b != NULL)
@@ -331,12 +320,15 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 static void drain(struct gg_resolver *r)
 {
 	ares_socket_t fds[GG_RESOLVER_DRAIN_MAX];
-	struct sockev *s;
+	struct gg_list *l;
 	size_t n = 0, i;
 
-	for (s = r->socks; s != NULL && n < GG_RESOLVER_DRAIN_MAX; s = s->next)
+	for (l = gg_list_first(&r->socks); l != NULL && n < GG_RESOLVER_DRAIN_MAX;
+	     l = gg_list_next(&r->socks, l)) {
+		struct sockev *s = gg_list_entry(l, struct sockev, link);
 		if (s->udp && (s->what & EV_READ))
 			fds[n++] = s->fd;
+	}
 	r->processing++;
 	for (i = 0; i < n; i++)
 		ares_process_fd(r->channel, fds[i], ARES_SOCKET_BAD);
@@ -365,6 +357,8 @@ enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int ty
 		return GG_ENOMEM;
 	memcpy(rq->name, name, len);
 	rq->name[len] = '\0';
+	gg_list_init(&rq->link);
+	gg_list_init(&rq->queue_link);
 	rq->r = r;
 	rq->cb = cb;
 	rq->arg = arg;
@@ -380,10 +374,7 @@ enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int ty
 		free(rq);
 		return GG_ENOMEM;
 	}
-	rq->next = r->queries;
-	if (r->queries != NULL)
-		r->queries->prev = rq;
-	r->queries = rq;
+	gg_list_push_front(&r->queries, &rq->link);
 	rq->in_ares = 1;
 	r->stats.queries++;
 	r->stats.in_flight++;
@@ -401,11 +392,12 @@ enum gg_status gg_resolver_query(struct gg_resolver *r, const char *name, int ty
 /* gg_resolver_cancel - withdraw the queries of one owner */
 size_t gg_resolver_cancel(struct gg_resolver *r, gg_resolver_cb cb, void *arg)
 {
-	struct rquery *rq, *next;
+	struct gg_list *l, *next;
 	size_t n = 0;
 
-	for (rq = r->queries; rq != NULL; rq = next) {
-		next = rq->next;
+	for (l = gg_list_first(&r->queries); l != NULL; l = next) {
+		struct rquery *rq = gg_list_entry(l, struct rquery, link);
+		next = gg_list_next(&r->queries, l);
 		if (rq->done || rq->cb != cb || rq->arg != arg)
 			continue;
 		rq->done = 1;
@@ -414,10 +406,23 @@ size_t gg_resolver_cancel(struct gg_resolver *r, gg_resolver_cb cb, void *arg)
 		if (rq->deadline != NULL)
 			event_del(rq->deadline);
 		/* A queued one is freed by defer_cb, which holds it in its queue. */
-		if (!rq->in_ares && !rq->queued)
+		if (!rq->in_ares && !gg_list_linked(&rq->queue_link))
 			rq_free(rq);
 	}
 	return n;
+}
+
+/* first_live - the first query whose callback has not run, or NULL */
+static struct rquery *first_live(struct gg_resolver *r)
+{
+	struct gg_list *l;
+
+	for (l = gg_list_first(&r->queries); l != NULL; l = gg_list_next(&r->queries, l)) {
+		struct rquery *rq = gg_list_entry(l, struct rquery, link);
+		if (!rq->done)
+			return rq;
+	}
+	return NULL;
 }
 
 /* gg_resolver_cancel_all - end every outstanding query now */
@@ -431,11 +436,7 @@ void gg_resolver_cancel_all(struct gg_resolver *r)
 	 * Deliver one at a time and restart the scan each time: a callback may
 	 * withdraw other queries (which frees them) while we are in it.
 	 */
-	for (;;) {
-		for (rq = r->queries; rq != NULL && rq->done; rq = rq->next)
-			;
-		if (rq == NULL)
-			break;
+	while ((rq = first_live(r)) != NULL) {
 		if (rq->pending != NULL) {
 			/* It stays in r->deferred; defer_cb frees it later. */
 			gg_dns_result_unref(&rq->pending->pub);
@@ -492,6 +493,27 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 	rearm_timer(r);
 }
 
+/* find_sock - the watched socket fd, or NULL */
+static struct sockev *find_sock(struct gg_resolver *r, ares_socket_t fd)
+{
+	struct gg_list *l;
+
+	for (l = gg_list_first(&r->socks); l != NULL; l = gg_list_next(&r->socks, l)) {
+		struct sockev *s = gg_list_entry(l, struct sockev, link);
+		if (s->fd == fd)
+			return s;
+	}
+	return NULL;
+}
+
+/* sock_free - stop watching a socket */
+static void sock_free(struct sockev *s)
+{
+	gg_list_remove(&s->link);
+	event_free(s->ev);
+	free(s);
+}
+
 /*
  * sock_state_cb - c-ares opened, changed or closed a socket.  There is no
  * way to report an allocation failure here; the socket then goes unwatched
@@ -500,18 +522,12 @@ static void sock_cb(evutil_socket_t fd, short what, void *arg)
 static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
 {
 	struct gg_resolver *r = data;
-	struct sockev *s, **sp;
+	struct sockev *s = find_sock(r, fd);
 	short what = (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
 
-	for (sp = &r->socks; (s = *sp) != NULL; sp = &s->next)
-		if (s->fd == fd)
-			break;
 	if (what == 0) {
-		if (s != NULL) {
-			*sp = s->next;
-			event_free(s->ev);
-			free(s);
-		}
+		if (s != NULL)
+			sock_free(s);
 		return;
 	}
 	if (s == NULL) {
@@ -526,8 +542,7 @@ static void sock_state_cb(void *data, ares_socket_t fd, int readable, int writab
 			return;
 		}
 		s->what = what;
-		s->next = r->socks;
-		r->socks = s;
+		gg_list_push_front(&r->socks, &s->link);
 	} else if (s->what != what) {
 		event_del(s->ev);
 		event_assign(s->ev, r->base, fd, what | EV_PERSIST, sock_cb, r);
@@ -566,7 +581,9 @@ enum gg_status gg_resolver_new(struct event_base *base, const char *servers, lon
 	}
 	r->base = base;
 	r->timeout_ms = timeout_ms;
-	r->deferred_tail = &r->deferred;
+	gg_list_init(&r->socks);
+	gg_list_init(&r->queries);
+	gg_list_init(&r->deferred);
 	if ((r->timer = evtimer_new(base, timer_cb, r)) == NULL ||
 	    (r->defer_ev = event_new(base, -1, 0, defer_cb, r)) == NULL) {
 		snprintf(err, errsize, "resolver: out of memory");
@@ -621,7 +638,7 @@ out:
 /* gg_resolver_free - cancel everything and release the channel */
 void gg_resolver_free(struct gg_resolver *r)
 {
-	struct sockev *s;
+	struct gg_list *l;
 
 	if (r == NULL)
 		return;
@@ -633,13 +650,10 @@ void gg_resolver_free(struct gg_resolver *r)
 	}
 	/* Anything withdrawn but still parked for defer_cb. */
 	defer_cb(-1, 0, r);
-	while (r->queries != NULL)
-		rq_free(r->queries);
-	while ((s = r->socks) != NULL) {
-		r->socks = s->next;
-		event_free(s->ev);
-		free(s);
-	}
+	while ((l = gg_list_first(&r->queries)) != NULL)
+		rq_free(gg_list_entry(l, struct rquery, link));
+	while ((l = gg_list_first(&r->socks)) != NULL)
+		sock_free(gg_list_entry(l, struct sockev, link));
 	if (r->timer != NULL)
 		event_free(r->timer);
 	if (r->defer_ev != NULL)

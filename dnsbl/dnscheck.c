@@ -2,7 +2,11 @@
  * dnscheck.c - one check of a client: its lookups, reasons, deadline and
  *             callback; the checker's public API (see dnscheck.h)
  *
- * A check (struct gg_dnscheck_req) owns a list of outstanding lookups.
+ * A check (struct gg_dnscheck_req) owns a list of outstanding lookups
+ * (lib/list.h).  Each of its parts (a list lookup, the reverse DNS, the
+ * HELO lookups) is a struct check whose state changes only through
+ * gg_dnscheck_ask_() and gg_dnscheck_end_() here; a part that weighs
+ * several answers is settled once none is outstanding (settle()).
  * Each lookup goes through the cache (cache.h): a cached answer is handled
  * at once, otherwise the lookup waits for a shared query.  Handling an
  * answer (dnscheck_lists.c, dnscheck_rdns.c, dnscheck_helo.c) may start
@@ -112,37 +116,45 @@ int gg_dnscheck_add_reason_(struct gg_dnscheck_req *q, int key, const char *name
 	return (int)i;
 }
 
+/* lookup_unlink - l is no longer outstanding (nothing if it was not) */
+static void lookup_unlink(struct lookup *l)
+{
+	gg_list_remove(&l->link);
+	gg_list_remove(&l->peer);
+}
+
 /* lookup_free - unlink (if pending), withdraw its wait and free */
 static void lookup_free(struct lookup *l)
 {
-	struct gg_dnscheck_req *q = l->q;
-
 	if (l->wait != NULL) {
 		gg_dnscache_cancel(l->wait);
 		l->wait = NULL;
 	}
-	if (l->prev != NULL || q->pending == l) {
-		if (l->prev != NULL)
-			l->prev->next = l->next;
-		else
-			q->pending = l->next;
-		if (l->next != NULL)
-			l->next->prev = l->prev;
-		q->npending--;
-	}
+	lookup_unlink(l);
 	free(l);
 }
 
-/* cancel_kind - drop every outstanding lookup of one kind (answer no longer needed) */
-void gg_dnscheck_cancel_kind_(struct gg_dnscheck_req *q, enum lk_kind kind)
+/* ask - a check starts asking (a check asks once) */
+void gg_dnscheck_ask_(struct check *c)
 {
-	struct lookup *l, *next;
+	if (c->state == CK_IDLE)
+		c->state = CK_ASKED;
+}
 
-	for (l = q->pending; l != NULL; l = next) {
-		next = l->next;
-		if (l->kind == kind)
-			lookup_free(l);
-	}
+/*
+ * end - a check reaches its verdict, fails or times out, once: its lookups
+ * still outstanding are withdrawn.  Returns 0 if it had already ended.
+ */
+int gg_dnscheck_end_(struct check *c, enum ck_state to)
+{
+	struct gg_list *l;
+
+	if (c->state != CK_IDLE && c->state != CK_ASKED)
+		return 0;
+	c->state = to;
+	while ((l = gg_list_first(&c->lookups)) != NULL)
+		lookup_free(gg_list_entry(l, struct lookup, peer));
+	return 1;
 }
 
 static void process(struct lookup *l, const struct gg_dns_result *res);
@@ -159,14 +171,13 @@ void gg_dnscheck_issue_(struct lookup *l, int type)
 
 	uint64_t expires = 0;
 
+	if (l->check != NULL)
+		gg_dnscheck_ask_(l->check);
 	st = gg_dnscache_get(q->dc->cache, l->qname, type, lookup_cb, l, &hit, &expires, &l->wait);
 	if (st == GG_OK && hit == NULL) {
-		l->prev = NULL;
-		l->next = q->pending;
-		if (q->pending != NULL)
-			q->pending->prev = l;
-		q->pending = l;
-		q->npending++;
+		gg_list_push_front(&q->pending, &l->link);
+		if (l->check != NULL)
+			gg_list_push_back(&l->check->lookups, &l->peer);
 		return;
 	}
 	if (expires < q->res.expires_ms)
@@ -192,14 +203,23 @@ struct lookup *gg_dnscheck_lookup_new_(struct gg_dnscheck_req *q, enum lk_kind k
 {
 	struct lookup *l = calloc(1, sizeof(*l));
 
-	if (l != NULL) {
-		l->q = q;
-		l->kind = kind;
+	if (l == NULL)
+		return NULL;
+	gg_list_init(&l->link);
+	gg_list_init(&l->peer);
+	gg_list_init(&l->list.lookups);
+	l->q = q;
+	l->kind = kind;
+	/* Which check the lookup serves follows from its kind. */
+	switch (kind) {
+	case LK_LIST:	l->check = &l->list; break;
+	case LK_TXT:	l->check = NULL; break;
+	case LK_PTR:
+	case LK_FWD:	l->check = &q->rdns; break;
+	case LK_HELO:	l->check = &q->helo; break;
 	}
 	return l;
 }
-
-/* ------------------------------------------------------------ DNS lists */
 
 /* ------------------------------------------------------------ completion */
 
@@ -212,6 +232,33 @@ static void process(struct lookup *l, const struct gg_dns_result *res)
 	case LK_PTR:	gg_dnscheck_ptr_answer_(l, res); break;
 	case LK_FWD:	gg_dnscheck_fwd_answer_(l, res); break;
 	case LK_HELO:	gg_dnscheck_helo_answer_(l, res); break;
+	}
+}
+
+/* settle - let the checks that weigh several answers decide, once none is outstanding */
+static void settle(struct gg_dnscheck_req *q)
+{
+	gg_dnscheck_rdns_settle_(q);
+	gg_dnscheck_helo_settle_(q);
+}
+
+/* timed_out - a check still asking at the deadline: its "(timeout)" reason */
+static void timed_out(struct gg_dnscheck_req *q, struct lookup *l, const char *why)
+{
+	switch (l->kind) {
+	case LK_LIST:
+		gg_dnscheck_end_(l->check, CK_TIMED_OUT);
+		gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
+		break;
+	case LK_PTR:
+	case LK_FWD:
+		gg_dnscheck_rdns_failed_(q, GG_ETIMEOUT, why);
+		break;
+	case LK_HELO:
+		gg_dnscheck_helo_failed_(q, GG_ETIMEOUT, why);
+		break;
+	case LK_TXT:
+		break;
 	}
 }
 
@@ -239,32 +286,21 @@ static void sort_reasons(struct gg_dnscheck_req *q)
  */
 static void finish(struct gg_dnscheck_req *q)
 {
-	struct lookup *l;
+	struct gg_list *link;
 	char why[64];
 
-	if (q->finished)
+	if (q->state == RQ_FINISHED)
 		return;
-	q->finished = 1;
+	q->state = RQ_FINISHED;
 	event_del(q->deadline);
 	snprintf(why, sizeof(why), "no answer within %ld ms", q->dc->p.timeout_ms);
-	if (q->npending > 0)
+	if (!gg_list_empty(&q->pending))
 		q->res.timed_out = 1;
-	while ((l = q->pending) != NULL) {
-		switch (l->kind) {
-		case LK_LIST:
-			gg_dnscheck_list_failed_(q, l->lkind, l->li, l->target, GG_ETIMEOUT, why);
-			break;
-		case LK_PTR:
-		case LK_FWD:
-			gg_dnscheck_rdns_failed_(q, GG_ETIMEOUT, why);
-			break;
-		case LK_HELO:
-			if (!q->helo_resolves)
-				gg_dnscheck_helo_failed_(q, GG_ETIMEOUT, why);
-			break;
-		case LK_TXT:
-			break;
-		}
+	while ((link = gg_list_first(&q->pending)) != NULL) {
+		struct lookup *l = gg_list_entry(link, struct lookup, link);
+		lookup_unlink(l);
+		if (l->check != NULL && l->check->state == CK_ASKED)
+			timed_out(q, l, why);
 		lookup_free(l);
 	}
 	sort_reasons(q);
@@ -275,7 +311,7 @@ static void finish(struct gg_dnscheck_req *q)
 /* maybe_finish - nothing outstanding and not still starting: done */
 static void maybe_finish(struct gg_dnscheck_req *q)
 {
-	if (!q->starting && !q->finished && q->npending == 0)
+	if (q->state == RQ_RUNNING && gg_list_empty(&q->pending))
 		finish(q);
 }
 
@@ -290,16 +326,10 @@ static void lookup_cb(const struct gg_dns_result *res, void *arg)
 		q->res.expires_ms = expires;
 	/* The cache freed the wait before calling us. */
 	l->wait = NULL;
-	if (l->prev != NULL)
-		l->prev->next = l->next;
-	else
-		q->pending = l->next;
-	if (l->next != NULL)
-		l->next->prev = l->prev;
-	q->npending--;
-	l->prev = l->next = NULL;
+	lookup_unlink(l);
 	process(l, res);
 	free(l);
+	settle(q);
 	maybe_finish(q);
 }
 
@@ -311,19 +341,15 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 	finish(arg);
 }
 
-/* req_free - unlink from the checker and free */
-static void req_free(struct gg_dnscheck_req *q)
+/* req_unlink - take q off the checker's checks */
+static void req_unlink(struct gg_dnscheck_req *q)
 {
-	struct gg_dnscheck *dc = q->dc;
+	gg_list_remove(&q->link);
+}
 
-	while (q->pending != NULL)
-		lookup_free(q->pending);
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		dc->reqs = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
+/* req_release - free an unlinked check with nothing outstanding */
+static void req_release(struct gg_dnscheck_req *q)
+{
 	if (q->deadline != NULL)
 		event_free(q->deadline);
 	if (q->done_ev != NULL)
@@ -331,6 +357,17 @@ static void req_free(struct gg_dnscheck_req *q)
 	free(q->rv);
 	free(q->keys);
 	free(q);
+}
+
+/* req_free - withdraw its lookups, unlink from the checker and free */
+static void req_free(struct gg_dnscheck_req *q)
+{
+	struct gg_list *l;
+
+	while ((l = gg_list_first(&q->pending)) != NULL)
+		lookup_free(gg_list_entry(l, struct lookup, link));
+	req_unlink(q);
+	req_release(q);
 }
 
 /* done_cb - call back once, from the loop */
@@ -344,20 +381,10 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
 	if (q->res.timed_out)
 		q->dc->stats.timed_out++;
 	/* Unlink first, so the callback may free the checker itself. */
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		q->dc->reqs = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
+	req_unlink(q);
 	q->dc = NULL;
 	q->cb(&q->res, q->arg);
-	event_free(q->deadline);
-	event_free(q->done_ev);
-	free(q->rv);
-	free(q->keys);
-	free(q);
+	req_release(q);
 }
 
 /* ------------------------------------------------------------ public */
@@ -377,6 +404,10 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 		return GG_EINVAL;
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return GG_ENOMEM;
+	gg_list_init(&q->link);
+	gg_list_init(&q->pending);
+	gg_list_init(&q->rdns.lookups);
+	gg_list_init(&q->helo.lookups);
 	q->dc = dc;
 	q->cb = cb;
 	q->arg = arg;
@@ -394,19 +425,16 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 	gg_addr_format(&q->client, q->addr_str, sizeof(q->addr_str));
 	gg_dnscheck_norm_name_(q->pf_client_name, sizeof(q->pf_client_name), in->client_name);
 	gg_dnscheck_norm_name_(q->pf_reverse_name, sizeof(q->pf_reverse_name), in->reverse_client_name);
-	gg_dnscheck_norm_name_(q->helo, sizeof(q->helo), in->helo);
+	gg_dnscheck_norm_name_(q->helo_name, sizeof(q->helo_name), in->helo);
 	gg_dnscheck_norm_name_(q->sender, sizeof(q->sender), in->sender_domain);
 	gg_clock_now(&q->t0);
-	q->next = dc->reqs;
-	if (dc->reqs != NULL)
-		dc->reqs->prev = q;
-	dc->reqs = q;
+	gg_list_push_front(&dc->reqs, &q->link);
 	dc->stats.started++;
 	tv.tv_sec = p->timeout_ms / 1000;
 	tv.tv_usec = (p->timeout_ms % 1000) * 1000;
 	evtimer_add(q->deadline, &tv);
 
-	q->starting = 1;
+	q->state = RQ_STARTING;
 	if (q->checks & GG_DNSCHECK_LISTS) {
 		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSBL);
 		gg_dnscheck_start_addr_lists_(q, GG_LIST_DNSWL);
@@ -419,7 +447,8 @@ enum gg_status gg_dnscheck_start(struct gg_dnscheck *dc, const struct gg_dnschec
 			     p->rhsbl->n > 0 && p->rhsbl_client))
 		gg_dnscheck_start_rdns_(q);
 	gg_dnscheck_start_helo_(q);
-	q->starting = 0;
+	q->state = RQ_RUNNING;
+	settle(q);
 	maybe_finish(q);
 	if (req != NULL)
 		*req = q;
@@ -461,6 +490,7 @@ enum gg_status gg_dnscheck_new(struct event_base *base, struct gg_resolver *r,
 		snprintf(err, errsize, "dnscheck: out of memory");
 		return GG_ENOMEM;
 	}
+	gg_list_init(&dc->reqs);
 	dc->base = base;
 	dc->r = r;
 	dc->p = *p;
@@ -485,13 +515,14 @@ fail:
 /* gg_dnscheck_free - cancel checks and probe, free everything */
 void gg_dnscheck_free(struct gg_dnscheck *dc)
 {
+	struct gg_list *l;
 	size_t i;
 
 	if (dc == NULL)
 		return;
 	gg_dnscheck_probe_cancel(dc);
-	while (dc->reqs != NULL)
-		req_free(dc->reqs);
+	while ((l = gg_list_first(&dc->reqs)) != NULL)
+		req_free(gg_list_entry(l, struct gg_dnscheck_req, link));
 	gg_dnscache_free(dc->cache);
 	for (i = 0; i < dc->npatterns; i++)
 		regfree(&dc->patterns[i]);

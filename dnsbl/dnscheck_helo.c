@@ -4,10 +4,11 @@
  * Syntax checks run at once (an address literal that is not the client's,
  * one of our own names or addresses, not a FQDN); a FQDN is then looked up
  * (A, then AAAA unless A answered): no address at all is
- * "helo:unresolvable", a failed lookup a weight-0 "helo(...)" reason,
- * reported once.  Also the helo_own_names parser.
+ * "helo:unresolvable", a failed lookup a weight-0 "helo(...)" reason.
+ * The lookups are one check (q->helo): an address ends it at once, else
+ * gg_dnscheck_helo_settle_() decides when neither lookup is left.  Also
+ * the helo_own_names parser.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,8 @@ void gg_dnscheck_helo_failed_(struct gg_dnscheck_req *q, enum gg_status st, cons
 {
 	char name[32];
 
-	if (q->helo_reported)
+	if (!gg_dnscheck_end_(&q->helo, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
 		return;
-	q->helo_reported = 1;
 	snprintf(name, sizeof(name), "helo(%s)", gg_dnscheck_st_word_(st));
 	gg_dnscheck_add_reason_(q, KEY_HELO + 4, name, 0, why);
 	q->res.errors++;
@@ -34,27 +34,27 @@ void gg_dnscheck_helo_failed_(struct gg_dnscheck_req *q, enum gg_status st, cons
 void gg_dnscheck_helo_answer_(struct lookup *l, const struct gg_dns_result *res)
 {
 	struct gg_dnscheck_req *q = l->q;
+
+	if (q->helo.state != CK_ASKED)
+		return;
+	if (res->st == GG_OK && res->naddrs > 0)
+		/* It resolves: ending the check withdraws the other lookup. */
+		gg_dnscheck_end_(&q->helo, CK_ANSWERED);
+	else if (res->st != GG_OK && res->st != GG_NOTFOUND)
+		q->helo.error = res->st;
+}
+
+/* helo_settle - neither lookup left and no address: unresolvable, or no verdict on a failure */
+void gg_dnscheck_helo_settle_(struct gg_dnscheck_req *q)
+{
 	char buf[600];
 
-	q->helo_pending--;
-	if (q->helo_resolves)
+	if (q->helo.state != CK_ASKED || gg_dnscheck_waiting_(&q->helo))
 		return;
-	if (res->st == GG_OK && res->naddrs > 0) {
-		q->helo_resolves = 1;
-		gg_dnscheck_cancel_kind_(q, LK_HELO);
-		return;
-	}
-	if (res->st != GG_OK && res->st != GG_NOTFOUND) {
-		q->helo_error = 1;
-		q->helo_error_st = res->st;
-	}
-	if (q->helo_pending > 0)
-		return;
-	if (q->helo_error) {
-		gg_dnscheck_helo_failed_(q, q->helo_error_st, "address lookup of the HELO name failed");
-	} else if (!q->helo_reported) {
-		q->helo_reported = 1;
-		snprintf(buf, sizeof(buf), "HELO %s has no A or AAAA record", q->helo);
+	if (q->helo.error != GG_OK) {
+		gg_dnscheck_helo_failed_(q, q->helo.error, "address lookup of the HELO name failed");
+	} else if (gg_dnscheck_end_(&q->helo, CK_ANSWERED)) {
+		snprintf(buf, sizeof(buf), "HELO %s has no A or AAAA record", q->helo_name);
 		gg_dnscheck_add_reason_(q, KEY_HELO + 3, "helo:unresolvable", q->dc->p.helo_unresolvable_weight, buf);
 	}
 }
@@ -79,7 +79,7 @@ static int is_own(const struct gg_dnscheck *dc, const char *name, const struct g
 void gg_dnscheck_start_helo_(struct gg_dnscheck_req *q)
 {
 	const struct gg_dnscheck_params *p = &q->dc->p;
-	const char *h = q->helo;
+	const char *h = q->helo_name;
 	struct gg_addr a;
 	char buf[600];
 	int literal = 0, checks = (q->checks & GG_DNSCHECK_HELO) != 0;
@@ -125,13 +125,12 @@ void gg_dnscheck_start_helo_(struct gg_dnscheck_req *q)
 	if (checks && p->helo_unresolvable_weight != 0) {
 		static const int types[2] = { ns_t_a, ns_t_aaaa };
 		int i;
-		q->helo_pending = 2;
-		for (i = 0; i < 2 && !q->helo_resolves; i++) {
+		gg_dnscheck_ask_(&q->helo);
+		for (i = 0; i < 2 && q->helo.state == CK_ASKED; i++) {
 			struct lookup *l = gg_dnscheck_lookup_new_(q, LK_HELO);
 			if (l == NULL) {
-				struct lookup stack = { .q = q, .kind = LK_HELO };
-				struct gg_dns_result fake = { .st = GG_EDNS, .error = "out of memory" };
-				gg_dnscheck_helo_answer_(&stack, &fake);
+				/* Counts as a failed lookup. */
+				q->helo.error = GG_EDNS;
 				continue;
 			}
 			memcpy(l->qname, h, len + 1);
@@ -145,16 +144,11 @@ enum gg_status gg_dnscheck_parse_own_(struct gg_dnscheck *dc, const char *s, cha
 {
 	const char *p = s != NULL ? s : "";
 	char item[GG_DNS_NAME_MAX + 2], shown[80];
+	size_t len;
 
-	for (;;) {
+	while ((len = gg_lists_next_item(&p)) > 0) {
 		struct gg_dnscheck_own *o;
-		size_t len;
 
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		len = strcspn(p, ", \t\r\n");
 		gg_sanitize(shown, sizeof(shown), p, len, 60);
 		if (dc->nown == GG_DNSCHECK_MAX_OWN_NAMES) {
 			snprintf(err, errsize, "helo_own_names: '%s': too many names (at most %d)",
@@ -182,5 +176,3 @@ enum gg_status gg_dnscheck_parse_own_(struct gg_dnscheck *dc, const char *s, cha
 	}
 	return GG_OK;
 }
-
-/* gg_dnscheck_new - a checker on base and r */

@@ -6,6 +6,8 @@
  * reason per zone, and the TXT of a block listing becomes its text.  An
  * RHSBL domain that is also an earlier target (sender, HELO, client name)
  * is looked up once.  A failed lookup is a weight-0 reason naming it.
+ * Each zone's lookup is its own check (struct lookup's list): answered or
+ * failed by its answer, timed out by the deadline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,9 @@ void gg_dnscheck_list_answer_(struct lookup *l, const struct gg_dns_result *res)
 	int hit = 0, bogus = 0, idx;
 	size_t j, k;
 
+	if (!gg_dnscheck_end_(l->check, res->st == GG_OK || res->st == GG_NOTFOUND ?
+			      CK_ANSWERED : CK_FAILED))
+		return;
 	if (res->st == GG_NOTFOUND)
 		return;
 	if (res->st != GG_OK) {
@@ -165,16 +170,19 @@ static int first_of_zone(const struct gg_lists *ls, size_t li)
 	return 1;
 }
 
-/* start_addr_lists - DNSBL or DNSWL queries for the client address */
-void gg_dnscheck_start_addr_lists_(struct gg_dnscheck_req *q, enum gg_list_kind kind)
+/*
+ * start_zones - one A query per live zone of the lists of one kind, for
+ * the client address (domain NULL) or for a domain in the role target
+ */
+static void start_zones(struct gg_dnscheck_req *q, enum gg_list_kind kind, int target,
+			const char *domain)
 {
 	struct gg_lists *ls = list_set(q->dc, kind);
 	size_t i;
 
-	if (ls == NULL)
-		return;
 	for (i = 0; i < ls->n; i++) {
 		struct lookup *l;
+		enum gg_status st;
 		if (!first_of_zone(ls, i))
 			continue;
 		if (!zone_alive(ls, i)) {
@@ -182,12 +190,17 @@ void gg_dnscheck_start_addr_lists_(struct gg_dnscheck_req *q, enum gg_list_kind 
 			continue;
 		}
 		if ((l = gg_dnscheck_lookup_new_(q, LK_LIST)) == NULL) {
-			gg_dnscheck_list_failed_(q, kind, i, 0, GG_EDNS, "out of memory");
+			gg_dnscheck_list_failed_(q, kind, i, target, GG_EDNS, "out of memory");
 			continue;
 		}
 		l->lkind = kind;
 		l->li = i;
-		if (gg_qname_addr(&q->client, ls->v[i].zone, l->qname, sizeof(l->qname)) != GG_OK) {
+		l->target = target;
+		st = domain == NULL ?
+		    gg_qname_addr(&q->client, ls->v[i].zone, l->qname, sizeof(l->qname)) :
+		    gg_qname_domain(domain, ls->v[i].zone, l->qname, sizeof(l->qname));
+		if (st != GG_OK) {
+			/* Not a host name, or too long with this zone: nothing to ask. */
 			free(l);
 			continue;
 		}
@@ -195,12 +208,18 @@ void gg_dnscheck_start_addr_lists_(struct gg_dnscheck_req *q, enum gg_list_kind 
 	}
 }
 
+/* start_addr_lists - DNSBL or DNSWL queries for the client address */
+void gg_dnscheck_start_addr_lists_(struct gg_dnscheck_req *q, enum gg_list_kind kind)
+{
+	if (list_set(q->dc, kind) != NULL)
+		start_zones(q, kind, 0, NULL);
+}
+
 /* start_rhsbl - RHSBL queries for one domain in the role target */
 void gg_dnscheck_start_rhsbl_(struct gg_dnscheck_req *q, int target, const char *domain)
 {
 	struct gg_lists *ls = q->dc->p.rhsbl;
 	int t;
-	size_t i;
 
 	if (ls == NULL || ls->n == 0 || domain[0] == '\0' || !(q->checks & GG_DNSCHECK_LISTS))
 		return;
@@ -213,27 +232,5 @@ void gg_dnscheck_start_rhsbl_(struct gg_dnscheck_req *q, int target, const char 
 		if (strcmp(q->rhs_done[t], domain) == 0)
 			return;
 	gg_dnscheck_norm_name_(q->rhs_done[target], sizeof(q->rhs_done[target]), domain);
-	for (i = 0; i < ls->n; i++) {
-		struct lookup *l;
-		if (!first_of_zone(ls, i))
-			continue;
-		if (!zone_alive(ls, i)) {
-			q->dc->stats.skipped_dead++;
-			continue;
-		}
-		if ((l = gg_dnscheck_lookup_new_(q, LK_LIST)) == NULL) {
-			gg_dnscheck_list_failed_(q, GG_LIST_RHSBL, i, target, GG_EDNS, "out of memory");
-			continue;
-		}
-		l->lkind = GG_LIST_RHSBL;
-		l->li = i;
-		l->target = target;
-		if (gg_qname_domain(domain, ls->v[i].zone, l->qname, sizeof(l->qname)) != GG_OK) {
-			/* Not a host name, or too long with this zone: nothing to ask. */
-			free(l);
-			continue;
-		}
-		gg_dnscheck_issue_(l, ns_t_a);
-	}
+	start_zones(q, GG_LIST_RHSBL, target, domain);
 }
-

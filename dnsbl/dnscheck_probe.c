@@ -75,7 +75,7 @@ static void apply(struct gg_dnscheck_probe *pr, struct zprobe *z)
 	v = (z->v[0] == V_FAIL || z->v[1] == V_FAIL) ? V_FAIL :
 	    (z->v[0] == V_PASS && z->v[1] == V_PASS) ? V_PASS : V_INCONCLUSIVE;
 	for (j = z->li; j < ls->n; j++) {
-		struct gg_list *l = &ls->v[j];
+		struct gg_lists_entry *l = &ls->v[j];
 		if (strcmp(l->zone, ls->v[z->li].zone) != 0)
 			continue;
 		ns = v == V_PASS ? GG_LIST_ALIVE : v == V_FAIL ? GG_LIST_DEAD : l->state;

@@ -5,9 +5,11 @@
  * The verdict comes from Postfix's client_name/reverse_client_name when
  * given, otherwise from a PTR lookup whose names (at most
  * GG_DNSCHECK_MAX_PTR) are forward-confirmed; one confirmed name is
- * enough.  The verdict is set once (rdns_set() or
- * gg_dnscheck_rdns_failed_()), then the dynamic-name check and the RHSBL
- * lookup of the confirmed name follow.  Also the rdns_generic_patterns
+ * enough.  The check (q->rdns) ends once, with the verdict (rdns_set())
+ * or without one (gg_dnscheck_rdns_failed_()); then the dynamic-name check
+ * and the RHSBL lookup of the confirmed name follow.  A name that does not
+ * confirm only leaves its reason; gg_dnscheck_rdns_settle_() decides when
+ * no forward lookup is left.  Also the rdns_generic_patterns
  * parser.
  */
 #include <ctype.h>
@@ -116,9 +118,8 @@ static void rdns_set(struct gg_dnscheck_req *q, enum gg_rdns_state st, const cha
 	const struct gg_dnscheck_params *p = &q->dc->p;
 	char buf[600];
 
-	if (q->rdns_done)
+	if (!gg_dnscheck_end_(&q->rdns, CK_ANSWERED))
 		return;
-	q->rdns_done = 1;
 	q->res.rdns = st;
 	if (st == GG_RDNS_MISSING && q->want_rdns && p->rdns_missing_weight != 0) {
 		snprintf(buf, sizeof(buf), "no PTR record for %s", q->addr_str);
@@ -139,9 +140,8 @@ void gg_dnscheck_rdns_failed_(struct gg_dnscheck_req *q, enum gg_status st, cons
 {
 	char name[32];
 
-	if (q->rdns_done)
+	if (!gg_dnscheck_end_(&q->rdns, st == GG_ETIMEOUT ? CK_TIMED_OUT : CK_FAILED))
 		return;
-	q->rdns_done = 1;
 	q->res.rdns = GG_RDNS_UNKNOWN;
 	q->res.errors++;
 	if (!q->want_rdns)
@@ -167,11 +167,10 @@ static void start_fwd(struct gg_dnscheck_req *q, const char *name)
 {
 	struct lookup *l = gg_dnscheck_lookup_new_(q, LK_FWD);
 
-	q->fwd_pending++;
+	gg_dnscheck_ask_(&q->rdns);
 	if (l == NULL) {
-		struct lookup stack = { .q = q, .kind = LK_FWD };
-		struct gg_dns_result fake = { .st = GG_EDNS, .error = "out of memory", .qname = "" };
-		gg_dnscheck_fwd_answer_(&stack, &fake);
+		/* Counts as a failed forward lookup. */
+		q->rdns.error = GG_EDNS;
 		return;
 	}
 	gg_dnscheck_norm_name_(l->name, sizeof(l->name), name);
@@ -185,14 +184,12 @@ void gg_dnscheck_fwd_answer_(struct lookup *l, const struct gg_dns_result *res)
 	struct gg_dnscheck_req *q = l->q;
 	char abuf[GG_ADDR_STRLEN];
 
-	q->fwd_pending--;
-	if (q->rdns_done)
+	if (q->rdns.state != CK_ASKED)
 		return;
 	if (res->st == GG_OK && has_client_addr(q, res)) {
 		gg_strcpy(q->res.client_name, sizeof(q->res.client_name), l->name);
 		gg_strcpy(q->res.ptr_name, sizeof(q->res.ptr_name), l->name);
-		/* One confirmed name is enough: stop waiting for the others. */
-		gg_dnscheck_cancel_kind_(q, LK_FWD);
+		/* One confirmed name is enough: ending the check withdraws the others. */
 		rdns_set(q, GG_RDNS_CONFIRMED, NULL);
 		return;
 	}
@@ -208,15 +205,22 @@ void gg_dnscheck_fwd_answer_(struct lookup *l, const struct gg_dns_result *res)
 				 "PTR %s does not exist (dangling)" : "PTR %s has no address",
 				 l->name);
 	} else {
-		q->fwd_error = 1;
-		q->fwd_error_st = res->st;
+		q->rdns.error = res->st;
 	}
-	if (q->fwd_pending == 0) {
-		if (q->fwd_error)
-			gg_dnscheck_rdns_failed_(q, q->fwd_error_st, "forward lookup of the PTR name failed");
-		else
-			rdns_set(q, GG_RDNS_UNCONFIRMED, q->fwd_why);
-	}
+}
+
+/*
+ * rdns_settle - no forward lookup left and none confirmed: unconfirmed, or
+ * no verdict if one of them failed
+ */
+void gg_dnscheck_rdns_settle_(struct gg_dnscheck_req *q)
+{
+	if (q->rdns.state != CK_ASKED || gg_dnscheck_waiting_(&q->rdns))
+		return;
+	if (q->rdns.error != GG_OK)
+		gg_dnscheck_rdns_failed_(q, q->rdns.error, "forward lookup of the PTR name failed");
+	else
+		rdns_set(q, GG_RDNS_UNCONFIRMED, q->fwd_why);
 }
 
 /* ptr_answer - the client's PTR names */
@@ -234,22 +238,19 @@ void gg_dnscheck_ptr_answer_(struct lookup *l, const struct gg_dns_result *res)
 		return;
 	}
 	gg_dnscheck_norm_name_(q->res.ptr_name, sizeof(q->res.ptr_name), res->names[0]);
-	/* Count first: a cached forward answer may settle it while we loop. */
-	for (i = 0; i < res->nnames && n < GG_DNSCHECK_MAX_PTR; i++)
-		if (gg_qname_valid_host(res->names[i], 0))
-			n++;
-	if (n == 0) {
-		rdns_set(q, GG_RDNS_UNCONFIRMED, "PTR name is not a valid host name");
-		return;
-	}
-	q->fwd_pending += (int)n;
-	for (i = 0, n = 0; i < res->nnames && n < GG_DNSCHECK_MAX_PTR && !q->rdns_done; i++) {
+	/*
+	 * A cached forward answer is handled inside start_fwd(); one that does
+	 * not confirm decides nothing yet: gg_dnscheck_rdns_settle_() weighs
+	 * them all once this handler has returned.
+	 */
+	for (i = 0; i < res->nnames && n < GG_DNSCHECK_MAX_PTR && q->rdns.state == CK_ASKED; i++) {
 		if (!gg_qname_valid_host(res->names[i], 0))
 			continue;
 		n++;
-		q->fwd_pending--;	/* start_fwd counts it again */
 		start_fwd(q, res->names[i]);
 	}
+	if (n == 0)
+		rdns_set(q, GG_RDNS_UNCONFIRMED, "PTR name is not a valid host name");
 }
 
 /* start_rdns - from Postfix's attributes if given, else PTR lookup */
@@ -360,5 +361,3 @@ enum gg_status gg_dnscheck_parse_patterns_(struct gg_dnscheck *dc, const char *s
 	}
 	return GG_OK;
 }
-
-/* parse_own - "name, [addr], addr ..." */

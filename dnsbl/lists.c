@@ -12,37 +12,39 @@
 #include "lib/hostname.h"
 #include "lib/util.h"
 
+/* The names of each kind, indexed by enum gg_list_kind. */
+static const struct {
+	const char *str;		/* in reasons */
+	const char *setting;		/* the configuration key */
+} kind_names[] = {
+	[GG_LIST_DNSBL] = { "dnsbl", "dnsbl_sites" },
+	[GG_LIST_DNSWL] = { "dnswl", "dnswl_sites" },
+	[GG_LIST_RHSBL] = { "rhsbl", "rhsbl_sites" },
+};
+
+/* Hygiene state names, indexed by enum gg_list_state. */
+static const char *const state_names[] = {
+	[GG_LIST_UNPROBED] = "unprobed",
+	[GG_LIST_ALIVE] = "alive",
+	[GG_LIST_DEAD] = "dead",
+};
+
 /* gg_lists_kind_str - short name used in reasons */
 const char *gg_lists_kind_str(enum gg_list_kind kind)
 {
-	switch (kind) {
-	case GG_LIST_DNSBL:	return "dnsbl";
-	case GG_LIST_DNSWL:	return "dnswl";
-	case GG_LIST_RHSBL:	return "rhsbl";
-	}
-	return "?";
+	return (size_t)kind < GG_ARRAY_LEN(kind_names) ? kind_names[kind].str : "?";
 }
 
 /* gg_lists_setting - the configuration key of a kind */
 const char *gg_lists_setting(enum gg_list_kind kind)
 {
-	switch (kind) {
-	case GG_LIST_DNSBL:	return "dnsbl_sites";
-	case GG_LIST_DNSWL:	return "dnswl_sites";
-	case GG_LIST_RHSBL:	return "rhsbl_sites";
-	}
-	return "?";
+	return (size_t)kind < GG_ARRAY_LEN(kind_names) ? kind_names[kind].setting : "?";
 }
 
 /* gg_lists_state_str - hygiene state name */
 const char *gg_lists_state_str(enum gg_list_state state)
 {
-	switch (state) {
-	case GG_LIST_UNPROBED:	return "unprobed";
-	case GG_LIST_ALIVE:	return "alive";
-	case GG_LIST_DEAD:	return "dead";
-	}
-	return "?";
+	return (size_t)state < GG_ARRAY_LEN(state_names) ? state_names[state] : "?";
 }
 
 /* set_bit - allow value v in field i */
@@ -140,7 +142,8 @@ int gg_lists_answer_valid(const struct gg_addr *answer)
 }
 
 /* gg_lists_classify - does this answer count for this entry? */
-enum gg_answer_class gg_lists_classify(const struct gg_list *l, const struct gg_addr *answer)
+enum gg_answer_class gg_lists_classify(const struct gg_lists_entry *l,
+				       const struct gg_addr *answer)
 {
 	if (!gg_lists_answer_valid(answer))
 		return GG_ANSWER_BOGUS;
@@ -201,7 +204,7 @@ static int parse_weight(const char *s, double *out)
 }
 
 /* parse_item - one zone[=filter][*weight] */
-static const char *parse_item(enum gg_list_kind kind, const char *item, struct gg_list *l)
+static const char *parse_item(enum gg_list_kind kind, const char *item, struct gg_lists_entry *l)
 {
 	char buf[GG_LIST_SPEC_MAX + 1];
 	char *filter = NULL, *weight = NULL, *star, *eq;
@@ -238,6 +241,17 @@ static const char *parse_item(enum gg_list_kind kind, const char *item, struct g
 	return NULL;
 }
 
+/* gg_lists_next_item - skip separators; the length of the item at *pp, 0 at the end */
+size_t gg_lists_next_item(const char **pp)
+{
+	const char *p = *pp;
+
+	while (*p == ',' || isspace((unsigned char)*p))
+		p++;
+	*pp = p;
+	return strcspn(p, ", \t\r\n");
+}
+
 /* gg_lists_parse - a whole dnsbl_sites / dnswl_sites / rhsbl_sites value */
 enum gg_status gg_lists_parse(enum gg_list_kind kind, const char *value, const char *where,
 			      struct gg_lists **out, char *err, size_t errsize)
@@ -246,6 +260,7 @@ enum gg_status gg_lists_parse(enum gg_list_kind kind, const char *value, const c
 	const char *p = value != NULL ? value : "";
 	const char *pre = where != NULL && where[0] != '\0' ? where : NULL;
 	char item[GG_LIST_SPEC_MAX + 2], shown[120];
+	size_t len;
 
 	*out = NULL;
 	if ((ls = calloc(1, sizeof(*ls))) == NULL) {
@@ -254,15 +269,9 @@ enum gg_status gg_lists_parse(enum gg_list_kind kind, const char *value, const c
 		return GG_ENOMEM;
 	}
 	ls->kind = kind;
-	for (;;) {
+	while ((len = gg_lists_next_item(&p)) > 0) {
 		const char *why = NULL;
-		size_t len;
 
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (*p == '\0')
-			break;
-		len = strcspn(p, ", \t\r\n");
 		gg_sanitize(shown, sizeof(shown), p, len, 100);
 		if (len > GG_LIST_SPEC_MAX)
 			why = "entry too long";

@@ -63,7 +63,8 @@ struct gg_list_filter {
 	uint8_t octet[4][32];	/* bit n of octet[i] set: value n allowed in field i */
 };
 
-struct gg_list {
+/* One entry of a setting (named so as not to clash with lib/list.h's struct gg_list). */
+struct gg_lists_entry {
 	enum gg_list_kind kind;
 	char zone[GG_LIST_ZONE_MAX + 1];
 	char spec[GG_LIST_SPEC_MAX + 1];	/* the item as written, for messages */
@@ -80,7 +81,7 @@ struct gg_list {
 struct gg_lists {
 	enum gg_list_kind kind;
 	size_t n;
-	struct gg_list v[GG_LISTS_MAX];
+	struct gg_lists_entry v[GG_LISTS_MAX];
 };
 
 /*
@@ -92,6 +93,14 @@ enum gg_status gg_lists_parse(enum gg_list_kind kind, const char *value, const c
 			      struct gg_lists **out, char *err, size_t errsize);
 void gg_lists_free(struct gg_lists *lists);
 
+/*
+ * The settings of this folder are items separated by commas and white
+ * space: skip the separators at *pp and return the length of the item
+ * that starts there (up to the next comma, blank, tab or newline), 0 at
+ * the end of the value.
+ */
+size_t gg_lists_next_item(const char **pp);
+
 /* Parse one filter "127.0.0.[2..11]" (no "=") into *f. */
 enum gg_status gg_lists_parse_filter(const char *s, struct gg_list_filter *f);
 
@@ -99,7 +108,8 @@ enum gg_status gg_lists_parse_filter(const char *s, struct gg_list_filter *f);
 int gg_lists_filter_match(const struct gg_list_filter *f, const struct gg_addr *answer);
 
 /* Classify one A answer for one list entry. */
-enum gg_answer_class gg_lists_classify(const struct gg_list *l, const struct gg_addr *answer);
+enum gg_answer_class gg_lists_classify(const struct gg_lists_entry *l,
+				       const struct gg_addr *answer);
 
 /* Is the answer a valid list answer at all (127.0.0.0/8, not 127.255.255.x)? */
 int gg_lists_answer_valid(const struct gg_addr *answer);

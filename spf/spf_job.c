@@ -36,6 +36,16 @@ static char *clean_dup(const char *s, size_t max)
 	return d;
 }
 
+/* input_dup - a copy of one input (NULL is ""), cut at GG_SPF_MAX_INPUT; *too_long set if cut */
+static char *input_dup(const char *s, int *too_long)
+{
+	if (s == NULL)
+		s = "";
+	if (strnlen(s, GG_SPF_MAX_INPUT + 1) > GG_SPF_MAX_INPUT)
+		*too_long = 1;
+	return strndup(s, GG_SPF_MAX_INPUT);
+}
+
 /* gg_spf_domain_ok - RFC 7208 4.3: a multi-label name with sane labels */
 int gg_spf_domain_ok(const char *s)
 {
@@ -76,15 +86,9 @@ struct gg_spf_job *gg_spf_job_new(const struct gg_addr *client, const char *helo
 				  gg_spf_cb cb, void *arg)
 {
 	struct gg_spf_job *job;
-	int too_long;
+	int too_long = 0;
 	char shown[64 + 4];
 
-	if (helo == NULL)
-		helo = "";
-	if (sender == NULL)
-		sender = "";
-	too_long = strnlen(helo, GG_SPF_MAX_INPUT + 1) > GG_SPF_MAX_INPUT ||
-		   strnlen(sender, GG_SPF_MAX_INPUT + 1) > GG_SPF_MAX_INPUT;
 	if ((job = calloc(1, sizeof(*job))) == NULL)
 		return NULL;
 	job->cb = cb;
@@ -93,8 +97,8 @@ struct gg_spf_job *gg_spf_job_new(const struct gg_addr *client, const char *helo
 	job->receiver = receiver;
 	job->worker = -1;
 	job->status = GG_OK;
-	job->helo = strndup(helo, GG_SPF_MAX_INPUT);
-	job->sender = strndup(sender, GG_SPF_MAX_INPUT);
+	job->helo = input_dup(helo, &too_long);
+	job->sender = input_dup(sender, &too_long);
 	if (job->helo == NULL || job->sender == NULL) {
 		gg_spf_job_free(job);
 		return NULL;

@@ -5,6 +5,7 @@
  * first) and a lib/htable (at least twice as many buckets as slots) of
  * the slots in use.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,9 @@ struct slot {
 };
 
 struct gg_spfcache {
-	struct slot *slots;
 	size_t max, next;
 	struct gg_htable table;
+	struct slot slots[];		/* max of them, in the same allocation */
 };
 
 /* hash - FNV-1a of a key */
@@ -46,16 +47,15 @@ static struct slot *find(struct gg_spfcache *c, const char *key, uint32_t h)
 
 struct gg_spfcache *gg_spfcache_new(size_t max)
 {
-	struct gg_spfcache *c = calloc(1, sizeof(*c));
+	struct gg_spfcache *c;
 
-	if (c == NULL)
+	if (max > (SIZE_MAX - sizeof(*c)) / sizeof(c->slots[0]) ||
+	    (c = calloc(1, sizeof(*c) + max * sizeof(c->slots[0]))) == NULL)
 		return NULL;
 	c->max = max;
-	if (max == 0)
-		return c;
-	if ((c->slots = calloc(max, sizeof(*c->slots))) == NULL ||
-	    gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
-		gg_spfcache_free(c);
+	/* No table for no slots: get and put check max first. */
+	if (max > 0 && gg_htable_init(&c->table, max < 8 ? 16 : 2 * max) != GG_OK) {
+		free(c);
 		return NULL;
 	}
 	return c;
@@ -63,10 +63,8 @@ struct gg_spfcache *gg_spfcache_new(size_t max)
 
 void gg_spfcache_free(struct gg_spfcache *c)
 {
-	if (c == NULL)
-		return;
-	free(c->slots);
-	gg_htable_fini(&c->table);
+	if (c != NULL)
+		gg_htable_fini(&c->table);
 	free(c);
 }
 

@@ -46,7 +46,7 @@ struct test_entry {
 
 /* One list's lookups. */
 struct list_query {
-	const struct gg_list *list;
+	const struct gg_lists_entry *list;
 	struct event_base *base;
 	int *pending;
 	enum lq_state state;
@@ -150,7 +150,7 @@ static void print_json(const char *client, const struct list_query *q, int n, in
 	gg_json_str(stdout, client);
 	printf(",\"lists\":[");
 	for (int i = 0; i < n; i++) {
-		const struct gg_list *l = q[i].list;
+		const struct gg_lists_entry *l = q[i].list;
 		enum lq_state s = q[i].state;
 		printf("%s{\"list\":", i ? "," : "");
 		gg_json_str(stdout, l->zone);
@@ -170,7 +170,7 @@ static void print_json(const char *client, const struct list_query *q, int n, in
 static void print_text(const struct list_query *q, int n)
 {
 	for (int i = 0; i < n; i++) {
-		const struct gg_list *l = q[i].list;
+		const struct gg_lists_entry *l = q[i].list;
 		enum lq_state s = q[i].state;
 		int quote = s == LQ_LISTED && q[i].txt[0];
 		printf("%-6s %-32s %-14s %s%s%s%s\n", l->kind == GG_LIST_DNSBL ? "dnsbl" : "dnswl",

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		gg_score_init(&sc);
 		for (size_t i = 0; i < ls->n; i++) {
-			const struct gg_list *l = &ls->v[i];
+			const struct gg_lists_entry *l = &ls->v[i];
 			fuzz_check(l->zone[0] != '\0' && isfinite(l->weight));
 			(void)gg_lists_classify(l, &answer);
 			gg_score_add(&sc, l->zone, l->weight, l->spec);
