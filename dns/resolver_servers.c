@@ -15,65 +15,28 @@
 #include <sys/socket.h>
 
 #include "dns/resolver.h"
+#include "lib/hostport.h"
 #include "lib/util.h"
 
-/* server_one - check one "ADDR[:PORT]" item and append it to csv */
+/* server_one - check one "ADDR[:PORT]" item (lib/hostport) and append it to csv */
 static enum gg_status server_one(const char *item, char *csv, size_t csvsize, char *err,
 				 size_t errsize)
 {
-	char host[INET6_ADDRSTRLEN + 2], shown[80], canon[INET6_ADDRSTRLEN + 16];
-	const char *port = NULL;
-	unsigned char bin[16];
-	long portnum = 53;
-	int v6 = 0;
-	size_t len;
+	const unsigned flags = GG_HOSTPORT_PORT_OPT | GG_HOSTPORT_BARE_V6;
+	char shown[80], canon[GG_HOSTPORT_STRLEN];
+	struct gg_hostport hp;
+	enum gg_hostport_fault why;
 
 	gg_sanitize(shown, sizeof(shown), item, strlen(item), 60);
-	if (item[0] == '[') {
-		const char *close = strchr(item, ']');
-		if (close == NULL) {
-			snprintf(err, errsize, "dns_servers: '%s': missing ']'", shown);
-			return GG_EINVAL;
-		}
-		len = (size_t)(close - item - 1);
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0') {
-			snprintf(err, errsize, "dns_servers: '%s': expected ':PORT' after ']'", shown);
-			return GG_EINVAL;
-		}
-		item++;
-	} else {
-		const char *colon = strchr(item, ':');
-		len = strlen(item);
-		/* One colon: IPv4:port.  More: a bare IPv6 address without port. */
-		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-			len = (size_t)(colon - item);
-			port = colon + 1;
-		}
-	}
-	if (len == 0 || len >= sizeof(host)) {
-		snprintf(err, errsize, "dns_servers: '%s': not an IP address", shown);
+	if (gg_hostport_parse(item, flags, 53, &hp, &why) != GG_OK) {
+		/* An empty or over-long host is "not an IP address", as this setting always said. */
+		snprintf(err, errsize, "dns_servers: '%s': %s", shown,
+			 why == GG_HOSTPORT_NO_HOST || why == GG_HOSTPORT_HOST_TOO_LONG ?
+			 "not an IP address" : gg_hostport_fault_str(why, flags));
 		return GG_EINVAL;
 	}
-	memcpy(host, item, len);
-	host[len] = '\0';
-	if (inet_pton(AF_INET, host, bin) == 1) {
-		v6 = 0;
-	} else if (inet_pton(AF_INET6, host, bin) == 1) {
-		v6 = 1;
-	} else {
-		snprintf(err, errsize, "dns_servers: '%s': not an IP address (host names are not "
-			 "allowed)", shown);
-		return GG_EINVAL;
-	}
-	if (port != NULL && gg_parse_long(port, 1, 65535, &portnum) != GG_OK) {
-		snprintf(err, errsize, "dns_servers: '%s': port must be 1-65535", shown);
-		return GG_EINVAL;
-	}
-	inet_ntop(v6 ? AF_INET6 : AF_INET, bin, host, sizeof(host));
-	snprintf(canon, sizeof(canon), v6 ? "[%s]:%ld" : "%s:%ld", host, portnum);
-	if (strlen(csv) + strlen(canon) + 2 > csvsize) {
+	if (gg_hostport_format(&hp, canon, sizeof(canon)) != GG_OK ||
+	    strlen(csv) + strlen(canon) + 2 > csvsize) {
 		snprintf(err, errsize, "dns_servers: list too long");
 		return GG_ETOOBIG;
 	}

@@ -48,7 +48,7 @@ LIBSRC="$SRC/dns/resolver.c $SRC/dns/resolver_servers.c $SRC/dns/answer.c $SRC/d
  $SRC/dnsbl/lists.c $SRC/dnsbl/dnscheck.c $SRC/dnsbl/dnscheck_probe.c \
  $SRC/dnsbl/dnscheck_lists.c $SRC/dnsbl/dnscheck_rdns.c $SRC/dnsbl/dnscheck_helo.c \
  $SRC/lib/status.c $SRC/lib/util.c $SRC/lib/addr.c \
- $SRC/lib/clock.c $SRC/lib/htable.c $SRC/lib/hostname.c"
+ $SRC/lib/clock.c $SRC/lib/htable.c $SRC/lib/hostname.c $SRC/lib/hostport.c"
 
 # shellcheck disable=SC2086
 if ! { $CC $CFLAGS $INC -o "$BUILD/t_dnsbl" "$HERE/t_dnsbl.c" $LIBSRC $LIBS &&
