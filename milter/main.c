@@ -156,12 +156,51 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * start_engine - the queue, the store, the pid file, the user, the engine
+ * thread; 0, or -1 after logging and reporting why (what was opened is closed)
+ */
+static int start_engine(struct milter *m, int report_fd)
+{
+	const char *dbdir = gg_store_bdb_dir(m->cfg->database);
+	char err[1024];
+
+	err[0] = '\0';
+	if (mlt_queue_init(&m->queue, 1000, err, sizeof(err)) != 0 ||
+	    gg_store_open(m->cfg->database, (size_t)m->cfg->database_cache_size, &m->store,
+			  err, sizeof(err)) != GG_OK ||
+	    gg_store_set_lifetime(m->store, m->cfg->greylist_max_age) != GG_OK ||
+	    gg_daemon_write_pid(m->cfg->pid_file, err, sizeof(err)) != 0 ||
+	    gg_privs_drop(m->cfg->user, dbdir, err, sizeof(err)) != GG_OK ||
+	    mlt_worker_start(m, err, sizeof(err)) != 0) {
+		gg_log_err(&m->log, "fatal: %s", err);
+		gg_daemon_report(report_fd, err);
+		gg_store_close(m->store);
+		mlt_queue_fini(&m->queue);
+		return -1;
+	}
+	gg_log_info(&m->log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
+		    MLT_PROG, PACKAGE_VERSION, m->cfg->milter_socket, m->cfg->database,
+		    m->cfg->greylist_delay);
+	gg_daemon_report(report_fd, "+");
+	return 0;
+}
+
+/* remove_socket - libmilter leaves its unix socket behind: tidy up if we may */
+static void remove_socket(const char *milter_socket)
+{
+	const char *path = socket_path(milter_socket);
+	struct stat st;
+
+	if (path != NULL && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		(void)unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	struct milter m;
 	char err[1024];
 	int report_fd = -1, rc;
-	const char *dbdir;
 
 	memset(&m, 0, sizeof(m));
 	m.queue.wake_fd = -1;
@@ -203,38 +242,17 @@ int main(int argc, char **argv)
 		if (parent_status >= 0)
 			_exit(parent_status);	/* the child owns the socket now */
 	}
-	dbdir = gg_store_bdb_dir(m.cfg->database);
-	if (mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
-	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store,
-			  err, sizeof(err)) != GG_OK ||
-	    gg_store_set_lifetime(m.store, m.cfg->greylist_max_age) != GG_OK ||
-	    gg_daemon_write_pid(m.cfg->pid_file, err, sizeof(err)) != 0 ||
-	    gg_privs_drop(m.cfg->user, dbdir, err, sizeof(err)) != GG_OK ||
-	    mlt_worker_start(&m, err, sizeof(err)) != 0) {
-		gg_log_err(&m.log, "fatal: %s", err);
-		gg_daemon_report(report_fd, err);
-		gg_store_close(m.store);
-		mlt_queue_fini(&m.queue);
+	if (start_engine(&m, report_fd) != 0) {
 		gg_config_free(m.cfg);
 		return 1;
 	}
-	gg_log_info(&m.log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
-		    MLT_PROG, PACKAGE_VERSION, m.cfg->milter_socket, m.cfg->database,
-		    m.cfg->greylist_delay);
-	gg_daemon_report(report_fd, "+");
 
 	rc = smfi_main() == MI_SUCCESS ? 0 : 1;
 
 	gg_log_info(&m.log, "stopping%s", rc ? " (smfi_main failed; libmilter's reason is in syslog)" : "");
 	mlt_worker_stop(&m);
 	gg_daemon_remove_pid(m.cfg->pid_file, &m.log);
-	{
-		/* libmilter leaves its unix socket behind; tidy up if we may (else the next start does). */
-		const char *path = socket_path(m.cfg->milter_socket);
-		struct stat st;
-		if (path != NULL && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-			(void)unlink(path);
-	}
+	remove_socket(m.cfg->milter_socket);
 	gg_store_close(m.store);
 	gg_log_info(&m.log, "stopped; database closed cleanly");
 	gg_config_free(m.cfg);
