@@ -167,7 +167,7 @@ int main(void)
 	el = now_ms() - t0;
 	check(o == MLT_TIMEOUT, "no engine: the asker gives up (timeout)");
 	check(el >= 55 && el < 1000, "after its deadline, not before and not much later");
-	check(q.len == 0 && q.head == NULL, "the abandoned job left the queue");
+	check(q.len == 0 && gg_list_empty(&q.waiting), "the abandoned job left the queue");
 	check(q.timeouts == 1, "the timeout is counted");
 
 	/* Deadline after the engine took it: the engine frees it when done. */
