@@ -39,7 +39,6 @@
 #include "daemon/privs.h"
 #include "lib/util.h"
 
-
 /*
  * check_socket - milter_socket in libmilter's syntax: inet:PORT@ADDR,
  * inet6:PORT@ADDR, unix:/path, local:/path or /path.  Postfix's order
