@@ -199,37 +199,50 @@ static void add_host_name(char *list, size_t size, const char *name)
 	}
 }
 
-/* gg_report_finish - outcome and summary */
-void gg_report_finish(struct gg_report *r, enum gg_outcome outcome, double elapsed,
-		      const char *reason)
-{
-	const struct gg_attempt *last = r->nattempts ? &r->attempts[r->nattempts - 1] : NULL;
-	const struct gg_attempt *first_temp = NULL, *last_temp = NULL;
-	char d[GG_DUR_BUFSIZE], line[GG_REPLY_TEXT_MAX + 32];
-	size_t i, nnet = 0;
+/* What a run's attempts add up to, for its summary. */
+struct tally {
+	const struct gg_attempt *last;		/* the last attempt, NULL if none */
+	const struct gg_attempt *first_temp;	/* the first and last deferral */
+	const struct gg_attempt *last_temp;
+	size_t nnet;				/* attempts that failed on the network */
+};
 
-	r->outcome = outcome;
-	r->elapsed = elapsed;
-	gg_strcpy(r->reason, sizeof(r->reason), reason != NULL ? reason : "");
+/* tally - count the deferrals (and who deferred) into r, the rest into *t */
+static void tally(struct gg_report *r, struct tally *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->last = r->nattempts ? &r->attempts[r->nattempts - 1] : NULL;
 	r->ndeferred = 0;
 	r->greylisted = 0;
 	r->delay = 0;
 	r->deferred_by[0] = '\0';
-	for (i = 0; i < r->nattempts; i++) {
+	for (size_t i = 0; i < r->nattempts; i++) {
 		const struct gg_attempt *a = &r->attempts[i];
 		enum gg_reply_class c = gg_reply_kind_class(a->kind);
 		if (c == GG_CLASS_TEMP) {
 			r->ndeferred++;
-			if (first_temp == NULL)
-				first_temp = a;
-			last_temp = a;
+			if (t->first_temp == NULL)
+				t->first_temp = a;
+			t->last_temp = a;
 			if (a->kind == GG_KIND_GREYLISTED)
 				r->greylisted = 1;
 			add_host_name(r->deferred_by, sizeof(r->deferred_by), a->host);
 		} else if (c == GG_CLASS_NET) {
-			nnet++;
+			t->nnet++;
 		}
 	}
+}
+
+/* summarize - the one-line summary of r's outcome */
+static void summarize(struct gg_report *r, const struct tally *t)
+{
+	const struct gg_attempt *last = t->last, *first_temp = t->first_temp;
+	const struct gg_attempt *last_temp = t->last_temp;
+	char d[GG_DUR_BUFSIZE], line[GG_REPLY_TEXT_MAX + 32];
+	enum gg_outcome outcome = r->outcome;
+	double elapsed = r->elapsed;
+	size_t nnet = t->nnet;
+
 	switch (outcome) {
 	case GG_OUT_DELIVERED:
 	case GG_OUT_VERIFIED: {
@@ -293,6 +306,19 @@ void gg_report_finish(struct gg_report *r, enum gg_outcome outcome, double elaps
 		snprintf(r->summary, sizeof(r->summary), "not finished");
 		break;
 	}
+}
+
+/* gg_report_finish - outcome and summary */
+void gg_report_finish(struct gg_report *r, enum gg_outcome outcome, double elapsed,
+		      const char *reason)
+{
+	struct tally t;
+
+	r->outcome = outcome;
+	r->elapsed = elapsed;
+	gg_strcpy(r->reason, sizeof(r->reason), reason != NULL ? reason : "");
+	tally(r, &t);
+	summarize(r, &t);
 }
 
 /* fmt_start - the start time in UTC */
