@@ -977,11 +977,9 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-/* parse_args - the command line into *lg; -1 to go on, else the exit status */
-static int parse_args(struct lg *lg, int argc, char **argv)
+/* set_defaults - what a run does when the command line says nothing */
+static void set_defaults(struct lg *lg)
 {
-    int opt;
-
     lg->nconn = 64;
     lg->duration_ns = 10 * 1000000000LL;
     lg->wl = WL_NEW;
@@ -991,7 +989,14 @@ static int parse_args(struct lg *lg, int argc, char **argv)
     lg->new_pct = 10;
     lg->timeout_ns = 10 * 1000000000LL;
     lg->cidr = "127.0.0.0/8";
+}
 
+/* parse_args - the command line into *lg; -1 to go on, else the exit status */
+static int parse_args(struct lg *lg, int argc, char **argv)
+{
+    int opt;
+
+    set_defaults(lg);
     while ((opt = getopt(argc, argv, "s:c:d:n:w:D:K:p:W:T:L:P:S:jqh")) != -1) {
         switch (opt) {
         case 's':
