@@ -240,7 +240,7 @@ static const struct command *lookup(const char *line)
 {
 	size_t n = strcspn(line, " "), i;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < GG_ARRAY_LEN(commands); i++)
 		if (strlen(commands[i].verb) == n && strncasecmp(line, commands[i].verb, n) == 0)
 			return &commands[i];
 	return NULL;
