@@ -8,129 +8,182 @@
 
 #define TAG_TRIPLET 'T'
 #define TAG_CLIENT 'C'
-#define RECORD_VERSION 1
 
-/* One field of a record: where it is in the struct, and 8 or 4 bytes wide. */
-struct field {
-	size_t off;
-	int width;
-};
+/* put_varint - unsigned LEB128; returns the position after it */
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
 
 /*
- * A kind of record: its tag, its encoded length, its fields in the order
- * they are stored, and what a decoded record must satisfy.
+ * get_varint - one canonical varint from [*p, end): at most 64 bits, no
+ * trailing zero group; 0 on success and *p moved past it
  */
-struct layout {
-	uint8_t tag;
-	size_t len;
-	int (*valid)(const void *rec);
-	size_t nfields;
-	struct field fields[5];
-};
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
 
-#define F64(type, name) { offsetof(type, name), 8 }
-#define F32(type, name) { offsetof(type, name), 4 }
+	for (const uint8_t *q = *p; q < end; q++, shift += 7) {
+		uint64_t group = *q & 0x7f;
+		if (shift == 63 && group > 1)
+			return -1;			/* beyond 64 bits */
+		v |= group << shift;
+		if ((*q & 0x80) == 0) {
+			if (*q == 0 && q != *p)
+				return -1;		/* redundant zero group */
+			*p = q + 1;
+			*out = v;
+			return 0;
+		}
+		if (shift == 63)
+			return -1;
+	}
+	return -1;
+}
+
+/* get_fields - n varints filling the whole of [p, end) */
+static int get_fields(const uint8_t *p, const uint8_t *end, uint64_t *f, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (get_varint(&p, end, &f[i]) != 0)
+			return -1;
+	return p == end ? 0 : -1;
+}
+
+/* be - a big-endian field of version 1 */
+static uint64_t be(const uint8_t *p, int width)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < width; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 /* triplet_valid - the times are in order: first <= passed <= last */
-static int triplet_valid(const void *rec)
+static int triplet_valid(const struct gg_triplet_rec *r)
 {
-	const struct gg_triplet_rec *r = rec;
-
 	return r->first_seen != 0 && r->last_seen >= r->first_seen &&
 	       (r->passed_at == 0 || (r->passed_at >= r->first_seen && r->passed_at <= r->last_seen));
 }
 
 /* client_valid - the times are in order: first <= last, last_counted <= last */
-static int client_valid(const void *rec)
+static int client_valid(const struct gg_client_rec *r)
 {
-	const struct gg_client_rec *r = rec;
-
 	return r->first_seen != 0 && r->last_seen >= r->first_seen && r->last_counted <= r->last_seen;
 }
 
-static const struct layout triplet_layout = {
-	TAG_TRIPLET, GG_TRIPLET_REC_LEN, triplet_valid, 5,
-	{ F64(struct gg_triplet_rec, first_seen), F64(struct gg_triplet_rec, last_seen),
-	  F64(struct gg_triplet_rec, passed_at), F32(struct gg_triplet_rec, defer_count),
-	  F32(struct gg_triplet_rec, pass_count) },
-};
-
-static const struct layout client_layout = {
-	TAG_CLIENT, GG_CLIENT_REC_LEN, client_valid, 4,
-	{ F64(struct gg_client_rec, first_seen), F64(struct gg_client_rec, last_seen),
-	  F64(struct gg_client_rec, last_counted), F32(struct gg_client_rec, pass_count) },
-};
-
-/* encode - tag, version, then each field big-endian; returns the length */
-static size_t encode(const struct layout *l, const void *rec, uint8_t *buf)
+/* gg_record_triplet_encode - version 2; the caller's record is valid */
+size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
 {
 	uint8_t *p = buf;
 
-	*p++ = l->tag;
-	*p++ = RECORD_VERSION;
-	for (size_t i = 0; i < l->nfields; i++) {
-		const unsigned char *f = (const unsigned char *)rec + l->fields[i].off;
-		uint64_t v;
-		if (l->fields[i].width == 8) {
-			memcpy(&v, f, 8);
-		} else {
-			uint32_t v32;
-			memcpy(&v32, f, 4);
-			v = v32;
-		}
-		for (int b = l->fields[i].width - 1; b >= 0; b--)
-			*p++ = (uint8_t)(v >> (b * 8));
-	}
+	*p++ = TAG_TRIPLET;
+	*p++ = 2;
+	p = put_varint(p, r->first_seen);
+	p = put_varint(p, r->last_seen - r->first_seen);
+	p = put_varint(p, r->passed_at == 0 ? 0 : r->passed_at - r->first_seen + 1);
+	p = put_varint(p, r->defer_count);
+	p = put_varint(p, r->pass_count);
 	return (size_t)(p - buf);
 }
 
-/*
- * decode - the inverse of encode, for a buffer of exactly the layout's
- * length, and a record that passes the layout's check
- */
-static enum gg_status decode(const struct layout *l, const uint8_t *buf, size_t len, void *rec)
+/* triplet_v2 - the fields of a version 2 triplet, checked for overflow */
+static enum gg_status triplet_v2(const uint8_t *buf, size_t len, struct gg_triplet_rec *r)
 {
-	const uint8_t *p = buf + 2;
+	uint64_t f[5];
 
-	if (len != l->len || buf[0] != l->tag || buf[1] != RECORD_VERSION)
+	if (get_fields(buf + 2, buf + len, f, 5) != 0 || f[1] > UINT64_MAX - f[0] ||
+	    f[2] > f[1] + 1 || f[3] > UINT32_MAX || f[4] > UINT32_MAX)
 		return GG_EFORMAT;
-	for (size_t i = 0; i < l->nfields; i++) {
-		unsigned char *f = (unsigned char *)rec + l->fields[i].off;
-		uint64_t v = 0;
-		for (int b = 0; b < l->fields[i].width; b++)
-			v = (v << 8) | *p++;
-		if (l->fields[i].width == 8) {
-			memcpy(f, &v, 8);
-		} else {
-			uint32_t v32 = (uint32_t)v;
-			memcpy(f, &v32, 4);
-		}
-	}
-	return l->valid(rec) ? GG_OK : GG_EFORMAT;
-}
-
-/* gg_record_triplet_encode - 34 bytes into buf */
-size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
-{
-	return encode(&triplet_layout, r, buf);
+	r->first_seen = f[0];
+	r->last_seen = f[0] + f[1];
+	r->passed_at = f[2] == 0 ? 0 : f[0] + f[2] - 1;
+	r->defer_count = (uint32_t)f[3];
+	r->pass_count = (uint32_t)f[4];
+	return GG_OK;
 }
 
 /* gg_record_triplet_decode - checked decode: the times must be in order */
 enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len, struct gg_triplet_rec *r)
 {
-	return decode(&triplet_layout, buf, len, r);
+	struct gg_triplet_rec t;
+
+	if (len < 2 || buf[0] != TAG_TRIPLET)
+		return GG_EFORMAT;
+	if (buf[1] == 1 && len == GG_TRIPLET_REC_V1_LEN) {
+		t.first_seen = be(buf + 2, 8);
+		t.last_seen = be(buf + 10, 8);
+		t.passed_at = be(buf + 18, 8);
+		t.defer_count = (uint32_t)be(buf + 26, 4);
+		t.pass_count = (uint32_t)be(buf + 30, 4);
+	} else if (buf[1] != 2 || triplet_v2(buf, len, &t) != GG_OK) {
+		return GG_EFORMAT;
+	}
+	if (!triplet_valid(&t))
+		return GG_EFORMAT;
+	*r = t;
+	return GG_OK;
 }
 
-/* gg_record_client_encode - 30 bytes into buf */
+/* gg_record_client_encode - version 2; the caller's record is valid */
 size_t gg_record_client_encode(const struct gg_client_rec *r, uint8_t *buf)
 {
-	return encode(&client_layout, r, buf);
+	uint8_t *p = buf;
+
+	*p++ = TAG_CLIENT;
+	*p++ = 2;
+	p = put_varint(p, r->first_seen);
+	p = put_varint(p, r->last_seen - r->first_seen);
+	p = put_varint(p, r->last_counted == 0 ? 0 : r->last_seen - r->last_counted + 1);
+	p = put_varint(p, r->pass_count);
+	return (size_t)(p - buf);
+}
+
+/* client_v2 - the fields of a version 2 client record, checked for overflow */
+static enum gg_status client_v2(const uint8_t *buf, size_t len, struct gg_client_rec *r)
+{
+	uint64_t f[4], last;
+
+	if (get_fields(buf + 2, buf + len, f, 4) != 0 || f[1] > UINT64_MAX - f[0] ||
+	    f[3] > UINT32_MAX)
+		return GG_EFORMAT;
+	last = f[0] + f[1];
+	/* counted - 1 <= last, and a last_counted of 0 is spelled 0, not last + 1 */
+	if (f[2] != 0 && f[2] - 1 >= last)
+		return GG_EFORMAT;
+	r->first_seen = f[0];
+	r->last_seen = last;
+	r->last_counted = f[2] == 0 ? 0 : last - (f[2] - 1);
+	r->pass_count = (uint32_t)f[3];
+	return GG_OK;
 }
 
 /* gg_record_client_decode - checked decode: the times must be in order */
 enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len, struct gg_client_rec *r)
 {
-	return decode(&client_layout, buf, len, r);
+	struct gg_client_rec c;
+
+	if (len < 2 || buf[0] != TAG_CLIENT)
+		return GG_EFORMAT;
+	if (buf[1] == 1 && len == GG_CLIENT_REC_V1_LEN) {
+		c.first_seen = be(buf + 2, 8);
+		c.last_seen = be(buf + 10, 8);
+		c.last_counted = be(buf + 18, 8);
+		c.pass_count = (uint32_t)be(buf + 26, 4);
+	} else if (buf[1] != 2 || client_v2(buf, len, &c) != GG_OK) {
+		return GG_EFORMAT;
+	}
+	if (!client_valid(&c))
+		return GG_EFORMAT;
+	*r = c;
+	return GG_OK;
 }
 
 /* gg_record_last_seen - activity time of either kind of record */
@@ -148,4 +201,12 @@ enum gg_status gg_record_last_seen(const uint8_t *buf, size_t len, uint64_t *las
 		return GG_OK;
 	}
 	return GG_EFORMAT;
+}
+
+/* gg_record_version - 1 or 2 for a record that decodes, else 0 */
+int gg_record_version(const uint8_t *buf, size_t len)
+{
+	uint64_t last;
+
+	return gg_record_last_seen(buf, len, &last) == GG_OK ? buf[1] : 0;
 }

@@ -2,9 +2,11 @@
  * fuzz_record.c - the record decoders, and the state machine on whatever
  * they accept
  *
- * The whole input, and its first 34 and 30 bytes, go through both decoders
- * and gg_record_last_seen().  Whatever decodes must re-encode to the same
- * bytes (one canonical form) and agree with last_seen.
+ * The whole input, and its first 34 and 30 bytes (the lengths of version
+ * 1), go through both decoders and gg_record_last_seen().  Whatever decodes
+ * must agree with last_seen; a version 2 record must re-encode to the same
+ * bytes (one canonical form), a version 1 record to a version 2 record
+ * that decodes to the same fields.
  *
  * With at least 34 + 30 + 8 + 16 bytes, the input is also read as a stored
  * triplet record, a stored client record, a time and greylisting
@@ -53,17 +55,26 @@ static void decode_all(const uint8_t *data, size_t size)
 	fuzz_check(!(tok && cok));
 	fuzz_check(lok == (tok || cok));
 	if (tok) {
-		fuzz_check(size == GG_TRIPLET_REC_LEN);
-		fuzz_check(gg_record_triplet_encode(&t, again) == size);
-		fuzz_check(memcmp(again, copy, size) == 0);
+		struct gg_triplet_rec t2;
+		size_t n = gg_record_triplet_encode(&t, again);
+		fuzz_check(copy[1] == 1 ? size == GG_TRIPLET_REC_V1_LEN : copy[1] == 2);
+		if (copy[1] == 2)
+			fuzz_check(n == size && memcmp(again, copy, size) == 0);
+		fuzz_check(gg_record_triplet_decode(again, n, &t2) == GG_OK);
+		fuzz_check(memcmp(&t, &t2, sizeof(t)) == 0);
 		fuzz_check(t.first_seen != 0 && t.first_seen <= t.last_seen);
 		fuzz_check(t.passed_at == 0 || (t.passed_at >= t.first_seen && t.passed_at <= t.last_seen));
 		fuzz_check(last == t.last_seen);
 	}
 	if (cok) {
-		fuzz_check(size == GG_CLIENT_REC_LEN);
-		fuzz_check(gg_record_client_encode(&c, again) == size);
-		fuzz_check(memcmp(again, copy, size) == 0);
+		struct gg_client_rec c2;
+		size_t n = gg_record_client_encode(&c, again);
+		fuzz_check(copy[1] == 1 ? size == GG_CLIENT_REC_V1_LEN : copy[1] == 2);
+		if (copy[1] == 2)
+			fuzz_check(n == size && memcmp(again, copy, size) == 0);
+		fuzz_check(gg_record_client_decode(again, n, &c2) == GG_OK);
+		fuzz_check(c.first_seen == c2.first_seen && c.last_seen == c2.last_seen &&
+			   c.last_counted == c2.last_counted && c.pass_count == c2.pass_count);
 		fuzz_check(c.first_seen != 0 && c.first_seen <= c.last_seen && c.last_counted <= c.last_seen);
 		fuzz_check(last == c.last_seen);
 	}
@@ -80,12 +91,12 @@ static void step(const uint8_t *data)
 	uint8_t buf[GG_RECORD_MAX];
 	int have_t, have_c;
 	uint64_t now;
-	const uint8_t *q = data + GG_TRIPLET_REC_LEN + GG_CLIENT_REC_LEN;
+	const uint8_t *q = data + GG_TRIPLET_REC_V1_LEN + GG_CLIENT_REC_V1_LEN;
 
 	memset(&t, 0, sizeof(t));
 	memset(&c, 0, sizeof(c));
-	have_t = gg_record_triplet_decode(data, GG_TRIPLET_REC_LEN, &t) == GG_OK;
-	have_c = gg_record_client_decode(data + GG_TRIPLET_REC_LEN, GG_CLIENT_REC_LEN, &c) == GG_OK;
+	have_t = gg_record_triplet_decode(data, GG_TRIPLET_REC_V1_LEN, &t) == GG_OK;
+	have_c = gg_record_client_decode(data + GG_TRIPLET_REC_V1_LEN, GG_CLIENT_REC_V1_LEN, &c) == GG_OK;
 	if (!have_t)
 		memset(&t, 0, sizeof(t));
 	if (!have_c)
@@ -131,9 +142,9 @@ static void step(const uint8_t *data)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	decode_all(data, size);
-	decode_all(data, size < GG_TRIPLET_REC_LEN ? size : GG_TRIPLET_REC_LEN);
-	decode_all(data, size < GG_CLIENT_REC_LEN ? size : GG_CLIENT_REC_LEN);
-	if (size >= GG_TRIPLET_REC_LEN + GG_CLIENT_REC_LEN + 8 + 16)
+	decode_all(data, size < GG_TRIPLET_REC_V1_LEN ? size : GG_TRIPLET_REC_V1_LEN);
+	decode_all(data, size < GG_CLIENT_REC_V1_LEN ? size : GG_CLIENT_REC_V1_LEN);
+	if (size >= GG_TRIPLET_REC_V1_LEN + GG_CLIENT_REC_V1_LEN + 8 + 16)
 		step(data);
 	return 0;
 }

@@ -433,8 +433,8 @@ struct junk_case {
 };
 
 static const uint8_t junk_big[200] = { 'T', 1 };
-static const uint8_t junk_version[GG_TRIPLET_REC_LEN] = { 'T', 7 };
-static const uint8_t junk_client_tag[GG_CLIENT_REC_LEN] = { 'C', 1, 0, 0, 0, 0, 0, 0, 0, 1,
+static const uint8_t junk_version[GG_TRIPLET_REC_V1_LEN] = { 'T', 7 };
+static const uint8_t junk_client_tag[GG_CLIENT_REC_V1_LEN] = { 'C', 1, 0, 0, 0, 0, 0, 0, 0, 1,
 	0, 0, 0, 0, 0, 0, 0, 1 };
 
 static const struct junk_case junk_cases[] = {

@@ -369,6 +369,7 @@ static void test_expire_slices(void **state)
 	uint8_t buf[GG_RECORD_MAX];
 	char key[32];
 	unsigned slices;
+	size_t n;
 	struct walk_acc w;
 
 	for (int i = 0; i < 10; i++) {
@@ -385,11 +386,11 @@ static void test_expire_slices(void **state)
 	}
 	/* Corrupt records, written directly. */
 	put1(s, "t/junk-text", "hello", 5);
-	gg_record_triplet_encode(&bad_t, buf);
+	n = gg_record_triplet_encode(&bad_t, buf);
 	buf[1] = 9;						/* unknown version */
-	put1(s, "t/junk-version", buf, GG_TRIPLET_REC_LEN);
-	gg_record_triplet_encode(&bad_t, buf);
-	put1(s, "t/junk-short", buf, GG_TRIPLET_REC_LEN - 1);	/* truncated */
+	put1(s, "t/junk-version", buf, n);
+	n = gg_record_triplet_encode(&bad_t, buf);
+	put1(s, "t/junk-short", buf, n - 1);			/* truncated */
 	put1(s, "c/junk-empty", "", 0);
 	assert_int_equal(count(s), 30);
 
