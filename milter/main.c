@@ -178,6 +178,8 @@ static int start_engine(struct milter *m, int report_fd)
 		mlt_queue_fini(&m->queue);
 		return -1;
 	}
+	if (m->store->notice[0] != '\0')
+		gg_log_msg(&m->log, LOG_NOTICE, "%s", m->store->notice);
 	gg_log_info(&m->log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
 		    MLT_PROG, PACKAGE_VERSION, m->cfg->milter_socket, m->cfg->database,
 		    m->cfg->greylist_delay);

@@ -238,6 +238,8 @@ int main(int argc, char **argv)
 		gg_config_free(pd.cfg);
 		return 1;
 	}
+	if (pd.store->notice[0] != '\0')
+		gg_log_msg(&pd.log, LOG_NOTICE, "%s", pd.store->notice);
 	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s, greylist_delay=%lds",
 		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database, pd.cfg->greylist_delay);
 	gg_daemon_report(report_fd, "+");

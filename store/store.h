@@ -9,6 +9,8 @@
  * get/put/del, then commit or abort.  A backend without transactions makes
  * them no-ops.  Errors are returned as GG_EDB with a human-readable reason
  * available from gg_store_error() until the next call; the store never logs.
+ * What an admin should hear about from open (a database upgraded to a new
+ * format) is left in notice, for the caller to log.
  *
  * Lifetime: gg_store_set_lifetime() tells the store how long a record
  * stays useful without being written (greylist_max_age).  A backend that
@@ -73,6 +75,7 @@ struct gg_store_ops {
 struct gg_store {
 	const struct gg_store_ops *ops;
 	char error[256];	/* reason of the last failure */
+	char notice[512];	/* a line for the log that open left (an upgrade), or "" */
 };
 
 /*

@@ -2,9 +2,21 @@
  * store_bdb.c - Berkeley DB 5.3 backend of the triplet store
  *
  * One transactional environment in a directory (database = bdb:DIR) with one
- * B-tree file, greygate.db.  The environment is opened with DB_REGISTER |
+ * B-tree file, triplets.db.  The environment is opened with DB_REGISTER |
  * DB_RECOVER, so a daemon killed with -9 is recovered at the next start
  * while a second process (the milter, an admin tool) can share it safely.
+ *
+ * Keys are stored packed (store/keypack.h): every operation packs the text
+ * key it is given and the walk unpacks what it reads, so nothing above
+ * this file knows.  A key that does not unpack is junk to the expiry walk.
+ *
+ * Upgrade: greygate up to issue 9 kept text keys in greygate.db.  When the
+ * environment still holds that file, open copies every record into
+ * triplets.db (keys packed, records re-encoded as version 2), in
+ * transactions of UPGRADE_BATCH records, then removes greygate.db, and
+ * leaves a line for the log in the store's notice.  An upgrade that is
+ * interrupted starts again from the beginning at the next open; a lock
+ * file (upgrade.lock) keeps two processes from upgrading at once.
  *
  * Durability: commits are written to the log with write(2) before the
  * caller answers the MTA (DB_TXN_WRITE_NOSYNC), so every answered decision
@@ -20,20 +32,27 @@
  * only ever used by the thread that makes requests.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <db.h>
 
 #include "store/store.h"
 #include "store/store_bdb.h"
 #include "store/record.h"
+#include "store/keypack.h"
 #include "lib/util.h"
 
-#define DB_FILE "greygate.db"
+#define DB_FILE "triplets.db"		/* format 2: packed keys */
+#define DB_FILE_V1 "greygate.db"	/* format 1: text keys, upgraded at open */
+#define UPGRADE_BATCH 5000
 
 struct store_bdb {
 	struct gg_store base;
@@ -159,14 +178,29 @@ static void dbt_in(DBT *d, const void *p, size_t len)
 	d->size = (u_int32_t)len;
 }
 
+/* key_in - the packed form of a text key; GG_ETOOBIG past GG_KEY_MAX */
+static enum gg_status key_in(struct store_bdb *s, DBT *d, const void *key, size_t klen,
+			     unsigned char *buf)
+{
+	if (klen > GG_KEY_MAX) {
+		snprintf(s->base.error, sizeof(s->base.error), "key of %zu bytes: longer than %d",
+			 klen, GG_KEY_MAX);
+		return GG_ETOOBIG;
+	}
+	dbt_in(d, buf, gg_keypack_pack(key, klen, buf));
+	return GG_OK;
+}
+
 static enum gg_status bdb_get(struct gg_store *gs, const void *key, size_t klen,
 			      void *val, size_t vsize, size_t *vlen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
+	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k, d;
 	int ret;
 
-	dbt_in(&k, key, klen);
+	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+		return GG_ETOOBIG;
 	memset(&d, 0, sizeof(d));
 	d.data = val;
 	d.ulen = (u_int32_t)vsize;
@@ -189,10 +223,12 @@ static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
 			      const void *val, size_t vlen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
+	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k, d;
 	int ret;
 
-	dbt_in(&k, key, klen);
+	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+		return GG_ETOOBIG;
 	dbt_in(&d, val, vlen);
 	if ((ret = s->db->put(s->db, s->txn, &k, &d, 0)) != 0)
 		return seterr(s, ret, "put");
@@ -202,10 +238,12 @@ static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
 static enum gg_status bdb_del(struct gg_store *gs, const void *key, size_t klen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
+	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k;
 	int ret;
 
-	dbt_in(&k, key, klen);
+	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+		return GG_ETOOBIG;
 	ret = s->db->del(s->db, s->txn, &k, 0);
 	if (ret == DB_NOTFOUND)
 		return GG_NOTFOUND;
@@ -219,11 +257,14 @@ static enum gg_status expire_one(struct store_bdb *s, DBC *cur, const DBT *k, co
 				 uint64_t before, struct gg_expire_stats *st)
 {
 	uint64_t last;
+	char text[GG_KEY_MAX];
+	size_t tlen;
 	int junk, ret;
 
 	st->examined++;
-	/* Keys longer than any we build, and values that do not decode, are junk. */
-	junk = k->size > GG_KEY_MAX || gg_record_last_seen(d->data, d->size, &last) != GG_OK;
+	/* Keys that do not unpack, and values that do not decode, are junk. */
+	junk = gg_keypack_unpack(k->data, k->size, text, sizeof(text), &tlen) != GG_OK ||
+	       gg_record_last_seen(d->data, d->size, &last) != GG_OK;
 	if (!junk && last >= before)
 		return GG_OK;
 	if ((ret = cur->del(cur, 0)) != 0)
@@ -376,9 +417,15 @@ static enum gg_status bdb_walk(struct gg_store *gs, int (*cb)(void *, const void
 	memset(&k, 0, sizeof(k));
 	memset(&d, 0, sizeof(d));
 	k.flags = d.flags = DB_DBT_REALLOC;
-	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0)
-		if (cb(arg, k.data, k.size, d.data, d.size) != 0)
+	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		char text[GG_KEY_MAX];
+		size_t tlen;
+		/* A key that does not unpack is shown as it is stored: junk. */
+		int stop = gg_keypack_unpack(k.data, k.size, text, sizeof(text), &tlen) == GG_OK ?
+			   cb(arg, text, tlen, d.data, d.size) : cb(arg, k.data, k.size, d.data, d.size);
+		if (stop != 0)
 			break;
+	}
 	free(k.data);
 	free(d.data);
 	if (ret != 0 && ret != DB_NOTFOUND)
@@ -428,6 +475,137 @@ static const struct gg_store_ops bdb_ops = {
 	.close = bdb_close,
 };
 
+/* upgrade_copy - every record of the version 1 file into s->db, in batches */
+static int upgrade_copy(struct store_bdb *s, DB *old, unsigned long *copied,
+			unsigned long *junk, char *err, size_t errsize)
+{
+	DBC *cur = NULL;
+	DB_TXN *txn = NULL;
+	DBT k, d;
+	unsigned n = 0;
+	int ret;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.flags = d.flags = DB_DBT_REALLOC;
+	if ((ret = old->cursor(old, NULL, &cur, 0)) != 0)
+		goto fail;
+	while ((ret = cur->get(cur, &k, &d, DB_NEXT)) == 0) {
+		unsigned char pk[GG_KEYPACK_MAX], val[GG_RECORD_MAX];
+		struct gg_triplet_rec t;
+		struct gg_client_rec c;
+		size_t vlen;
+		DBT pkd, vd;
+
+		/* Only what the engine can read is worth keeping. */
+		if (k.size > GG_KEY_MAX) {
+			(*junk)++;
+			continue;
+		}
+		if (gg_record_triplet_decode(d.data, d.size, &t) == GG_OK)
+			vlen = gg_record_triplet_encode(&t, val);
+		else if (gg_record_client_decode(d.data, d.size, &c) == GG_OK)
+			vlen = gg_record_client_encode(&c, val);
+		else {
+			(*junk)++;
+			continue;
+		}
+		if (txn == NULL && (ret = s->env->txn_begin(s->env, NULL, &txn, 0)) != 0) {
+			txn = NULL;
+			goto fail;
+		}
+		dbt_in(&pkd, pk, gg_keypack_pack(k.data, k.size, pk));
+		dbt_in(&vd, val, vlen);
+		if ((ret = s->db->put(s->db, txn, &pkd, &vd, 0)) != 0)
+			goto fail;
+		(*copied)++;
+		if (++n == UPGRADE_BATCH) {
+			n = 0;
+			ret = txn->commit(txn, 0);
+			txn = NULL;
+			if (ret != 0)
+				goto fail;
+		}
+	}
+	if (ret != DB_NOTFOUND)
+		goto fail;
+	if (txn != NULL && (ret = txn->commit(txn, 0)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	(void)cur->close(cur);
+	free(k.data);
+	free(d.data);
+	return 0;
+fail:
+	snprintf(err, errsize, "upgrading %s: %s%s%s", DB_FILE_V1, db_strerror(ret),
+		 s->base.error[0] ? ": " : "", s->base.error);
+	if (txn != NULL)
+		(void)txn->abort(txn);
+	if (cur != NULL)
+		(void)cur->close(cur);
+	free(k.data);
+	free(d.data);
+	return -1;
+}
+
+/*
+ * upgrade - copy greygate.db (format 1) into triplets.db and remove it,
+ * if the environment still has it; 0 when there is nothing (left) to do
+ */
+static int upgrade(struct store_bdb *s, const char *dir, char *err, size_t errsize)
+{
+	char lockpath[4096];
+	unsigned long copied = 0, junk = 0;
+	struct timespec t0, t1;
+	DB *old = NULL;
+	int fd, ret, rc = -1;
+
+	if (snprintf(lockpath, sizeof(lockpath), "%s/upgrade.lock", dir) >= (int)sizeof(lockpath)) {
+		snprintf(err, errsize, "database directory name too long: %s", dir);
+		return -1;
+	}
+	if ((fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 || flock(fd, LOCK_EX) != 0) {
+		snprintf(err, errsize, "cannot lock %s: %s", lockpath, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((ret = db_create(&old, s->env, 0)) != 0)
+		goto fail;
+	ret = old->open(old, NULL, DB_FILE_V1, NULL, DB_BTREE, DB_AUTO_COMMIT, 0600);
+	if (ret == ENOENT) {
+		rc = 0;			/* nothing to upgrade, or another process did */
+		goto out;
+	}
+	if (ret != 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (upgrade_copy(s, old, &copied, &junk, err, errsize) != 0)
+		goto out;
+	(void)old->close(old, 0);
+	old = NULL;
+	if ((ret = s->env->dbremove(s->env, NULL, DB_FILE_V1, NULL, DB_AUTO_COMMIT)) != 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(s->base.notice, sizeof(s->base.notice),
+		 "upgraded %s/%s to %s: %lu records copied with packed keys, %lu unreadable ones "
+		 "left out, in %.1f s; %s removed", dir, DB_FILE_V1, DB_FILE, copied, junk,
+		 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		 DB_FILE_V1);
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errsize, "upgrading %s/%s: %s%s%s", dir, DB_FILE_V1, db_strerror(ret),
+		 s->base.error[0] ? ": " : "", s->base.error);
+out:
+	if (old != NULL)
+		(void)old->close(old, 0);
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+	return rc;
+}
+
 /* gg_store_bdb_open - open (creating and recovering) the environment in dir */
 enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_store **out,
 				 char *err, size_t errsize)
@@ -442,7 +620,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 		snprintf(err, errsize, "cannot create database directory %s: %s", dir, strerror(errno));
 		return GG_EIO;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL || (s->expire_key = malloc(GG_KEY_MAX)) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL || (s->expire_key = malloc(GG_KEYPACK_MAX)) == NULL) {
 		free(s);
 		snprintf(err, errsize, "out of memory");
 		return GG_ENOMEM;
@@ -482,6 +660,8 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 			 s->base.error[0] ? ": " : "", s->base.error);
 		goto fail;
 	}
+	if (upgrade(s, dir, err, errsize) != 0)
+		goto fail;
 	*out = &s->base;
 	return GG_OK;
 fail:

@@ -210,6 +210,8 @@ static int open_store(const struct gg_config *cfg, int commit, struct gg_store *
 			return EX_UNAVAILABLE;
 		}
 		fprintf(stderr, "%s: warning: database not consulted: %s\n", PROG, err);
+	} else if ((*store)->notice[0] != '\0') {
+		fprintf(stderr, "%s: %s\n", PROG, (*store)->notice);
 	}
 	return -1;
 }

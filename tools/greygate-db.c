@@ -326,6 +326,8 @@ int main(int argc, char **argv)
 		gg_config_free(cfg);
 		return 2;
 	}
+	if (d.store->notice[0] != '\0')
+		fprintf(stderr, "%s: %s\n", PROG, d.store->notice);
 	gg_engine_init(&d.engine, cfg, d.store);
 	rc = cmd->run(&d, a.argc, a.argv);
 	gg_store_close(d.store);

@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <db.h>
 
 #include "unit.h"
+#include "store/keypack.h"
 #include "store/record.h"
 #include "store/store.h"
 #include "store/store_bdb.h"
@@ -112,6 +116,8 @@ static void put_client(struct gg_store *s, const char *key, uint64_t first, uint
 struct walk_acc {
 	size_t n, stop_after;
 	char last[GG_KEY_MAX + 1];
+	unsigned char last_packed[GG_KEYPACK_MAX];
+	size_t last_plen;
 	int out_of_order;
 	uint64_t min_last_seen;
 	int undecodable;
@@ -127,8 +133,16 @@ static int walk_cb(void *arg, const void *key, size_t klen, const void *val, siz
 		klen = GG_KEY_MAX;
 	memcpy(k, key, klen);
 	k[klen] = '\0';
-	if (w->n > 0 && strcmp(w->last, k) >= 0)
-		w->out_of_order = 1;
+	/* The walk follows the order of the keys as stored: packed. */
+	{
+		unsigned char p[GG_KEYPACK_MAX];
+		size_t plen = gg_keypack_pack(key, klen, p), m = plen < w->last_plen ? plen : w->last_plen;
+		int c = memcmp(w->last_packed, p, m);
+		if (w->n > 0 && (c > 0 || (c == 0 && w->last_plen >= plen)))
+			w->out_of_order = 1;
+		memcpy(w->last_packed, p, plen);
+		w->last_plen = plen;
+	}
 	strcpy(w->last, k);
 	if (gg_record_last_seen(val, vlen, &last) != GG_OK)
 		w->undecodable++;
@@ -482,24 +496,131 @@ static void test_expire_oversized(void **state)
 	assert_int_equal(count(s), 2);
 }
 
+/*
+ * raw_put - write one key/value into a file of the environment with
+ * Berkeley DB itself, the store closed: what damage or an older greygate
+ * leaves, which the store's own put() cannot write
+ */
+struct raw_rec {
+	const void *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+};
+
+static void raw_put(struct fx *f, const char *file, const struct raw_rec *r, size_t n)
+{
+	DB_ENV *env;
+	DB *db;
+	DBT k, d;
+
+	gg_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(db_env_create(&env, 0), 0);
+	assert_int_equal(env->open(env, f->dbdir, DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+				   DB_INIT_LOG | DB_INIT_MPOOL, 0600), 0);
+	assert_int_equal(db_create(&db, env, 0), 0);
+	assert_int_equal(db->open(db, NULL, file, NULL, DB_BTREE, DB_CREATE | DB_AUTO_COMMIT,
+				  0600), 0);
+	for (size_t i = 0; i < n; i++) {
+		memset(&k, 0, sizeof(k));
+		memset(&d, 0, sizeof(d));
+		k.data = (void *)r[i].key;
+		k.size = (u_int32_t)r[i].klen;
+		d.data = (void *)r[i].val;
+		d.size = (u_int32_t)r[i].vlen;
+		assert_int_equal(db->put(db, NULL, &k, &d, DB_AUTO_COMMIT), 0);
+	}
+	assert_int_equal(db->close(db, 0), 0);
+	(void)env->txn_checkpoint(env, 0, 0, 0);
+	assert_int_equal(env->close(env, 0), 0);
+	reopen(f);
+}
+
 static void test_expire_oversized_key(void **state)
 {
-	struct gg_store *s = ((struct fx *)*state)->s;
+	struct fx *f = *state;
 	struct gg_expire_stats st;
 	struct gg_triplet_rec r = { 1500, 2000, 0, 1, 0 };
 	uint8_t buf[GG_RECORD_MAX];
-	char key[2000];
+	unsigned char key[2000];
+	static const unsigned char bad_padding[] = { 0x02, 0x00, 0x04, 0x21 };
+	char text[GG_KEY_MAX + 1];
 
-	memset(key, 'k', sizeof(key) - 1);
-	key[0] = 't';
-	key[sizeof(key) - 1] = '\0';
-	put1(s, key, buf, gg_record_triplet_encode(&r, buf));	/* longer than any key we make */
-	put_triplet(s, "c/a", 1500, 2000);
-	put_triplet(s, "z/a", 1500, 2000);
-	expire_all(s, 1000, 100, &st, 3);
-	assert_int_equal(st.corrupt, 1);
-	assert_false(exists(s, key));
-	assert_int_equal(count(s), 2);
+	/* The store refuses a key longer than any the engine makes ... */
+	memset(text, 'k', sizeof(text));
+	assert_int_equal(gg_store_begin(f->s), GG_OK);
+	assert_int_equal(f->s->ops->put(f->s, text, sizeof(text), "x", 1), GG_ETOOBIG);
+	assert_int_equal(f->s->ops->get(f->s, text, sizeof(text), buf, sizeof(buf), &(size_t){ 0 }),
+			 GG_ETOOBIG);
+	gg_store_abort(f->s);
+	/* ... and expiry deletes stored keys that do not unpack: too long, not canonical. */
+	memset(key, 'k', sizeof(key));
+	key[0] = 0x03;
+	{
+		size_t vlen = gg_record_triplet_encode(&r, buf);
+		struct raw_rec recs[] = { { key, sizeof(key), buf, vlen },
+					  { bad_padding, sizeof(bad_padding), buf, vlen } };
+		raw_put(f, "triplets.db", recs, GG_ARRAY_LEN(recs));
+	}
+	put_triplet(f->s, "c/a", 1500, 2000);
+	put_triplet(f->s, "z/a", 1500, 2000);
+	expire_all(f->s, 1000, 100, &st, 4);
+	assert_int_equal(st.corrupt, 2);
+	assert_int_equal(count(f->s), 2);
+	assert_true(exists(f->s, "c/a") && exists(f->s, "z/a"));
+}
+
+/*
+ * A database that greygate up to issue 9 wrote: text keys and version 1
+ * records in greygate.db.  Open moves every readable record into
+ * triplets.db, leaves out junk, removes greygate.db and says so.
+ */
+static void test_upgrade_v1(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t v1_t[GG_TRIPLET_REC_V1_LEN] = {
+		'T', 1, 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,  0, 0, 0, 0, 0x65, 0x53, 0xf2, 0x90,
+		0, 0, 0, 0, 0x65, 0x53, 0xf2, 0x2d,  0, 0, 0, 2,  0, 0, 0, 3 };
+	static const uint8_t v1_c[GG_CLIENT_REC_V1_LEN] = {
+		'C', 1, 0, 0, 0, 0, 0x65, 0x53, 0xf1, 0x00,  0, 0, 0, 0, 0x65, 0x54, 0x0d, 0x20,
+		0, 0, 0, 0, 0x65, 0x53, 0xff, 0x10,  0, 0, 0, 4 };
+	static const char tkey[] = "t/192.0.2.0/24/alice@example.com/bob@example.org";
+	static const char ckey[] = "c/192.0.2.0/24";
+	char path[600];
+	uint8_t v[GG_RECORD_MAX];
+	size_t n;
+	struct gg_triplet_rec t;
+	struct gg_client_rec c;
+	struct stat sb;
+
+	const struct raw_rec recs[] = {
+		{ tkey, strlen(tkey), v1_t, sizeof(v1_t) },
+		{ ckey, strlen(ckey), v1_c, sizeof(v1_c) },
+		{ "t/junk", 6, "junk", 4 },
+	};
+
+	raw_put(f, "greygate.db", recs, GG_ARRAY_LEN(recs));
+	/* raw_put reopened the store: the upgrade has run. */
+	tu_assert_contains(f->s->notice, "2 records copied");
+	tu_assert_contains(f->s->notice, "1 unreadable ones left out");
+	snprintf(path, sizeof(path), "%s/greygate.db", f->dbdir);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(get1(f->s, tkey, v, &n), GG_OK);
+	assert_int_equal(v[1], 2);		/* re-encoded as version 2 */
+	assert_int_equal(gg_record_triplet_decode(v, n, &t), GG_OK);
+	assert_true(t.first_seen == 1700000000 && t.last_seen == 1700000400);
+	assert_true(t.passed_at == 1700000301 && t.defer_count == 2 && t.pass_count == 3);
+	assert_int_equal(get1(f->s, ckey, v, &n), GG_OK);
+	assert_int_equal(gg_record_client_decode(v, n, &c), GG_OK);
+	assert_true(c.first_seen == 1700000000 && c.last_seen == 1700007200);
+	assert_true(c.last_counted == 1700003600 && c.pass_count == 4);
+	assert_false(exists(f->s, "t/junk"));
+	assert_int_equal(count(f->s), 2);
+	/* Reopening finds nothing more to do. */
+	reopen(f);
+	assert_string_equal(f->s->notice, "");
+	assert_int_equal(count(f->s), 2);
 }
 
 static void test_expire_budget_one_with_oversized(void **state)
@@ -647,7 +768,8 @@ int main(void)
 	T(test_expire_empty, "expire: an empty database is done at once");
 	T(test_expire_resumes_after_changes, "expire: resumes correctly after changes between slices");
 	T(test_expire_oversized, "expire: an oversized value is deleted, its neighbours kept");
-	T(test_expire_oversized_key, "expire: an oversized key is deleted");
+	T(test_expire_oversized_key, "expire: keys that do not unpack are deleted; long keys refused");
+	T(test_upgrade_v1, "upgrade: greygate.db of format 1 moved into triplets.db at open");
 	T(test_expire_oversized_neighbour_kept, "expire: a fresh record before an oversized one survives");
 	T(test_expire_budget_one, "expire: budget 1 walks record by record");
 	T(test_expire_budget_one_with_oversized, "expire: budget 1 gets past an oversized value");
