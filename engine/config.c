@@ -151,7 +151,10 @@ static enum gg_status set_long(const struct set_ctx *c)
 	enum gg_status st;
 	long v;
 
-	if (s->type == CT_INT) {
+	if (s->type == CT_INT && s->choices != NULL && strcmp(c->value, s->choices) == 0) {
+		st = GG_OK;
+		v = 0;
+	} else if (s->type == CT_INT) {
 		st = gg_parse_long(c->value, s->min, s->max, &v);
 	} else if (s->type == CT_MODE) {
 		st = parse_mode(c->value, s->min, s->max, &v);
@@ -161,8 +164,9 @@ static enum gg_status set_long(const struct set_ctx *c)
 			st = GG_ETOOBIG;
 	}
 	if (st == GG_EINVAL) {
-		snprintf(c->err, c->errsize, "%s: %s: '%s' is not %s", c->where, s->name, c->shown,
-			 what[s->type]);
+		snprintf(c->err, c->errsize, "%s: %s: '%s' is not %s%s%s", c->where, s->name,
+			 c->shown, what[s->type], s->type == CT_INT && s->choices ? " or " : "",
+			 s->type == CT_INT && s->choices ? s->choices : "");
 		return st;
 	}
 	if (st != GG_OK) {
@@ -593,7 +597,10 @@ static void format_value(const struct gg_config *cfg, const struct gg_setting *s
 		snprintf(buf, size, "%s", *gg_setting_str(c, s));
 		break;
 	case CT_INT:
-		snprintf(buf, size, "%ld", *gg_setting_long(c, s));
+		if (s->choices != NULL && *gg_setting_long(c, s) == 0)
+			snprintf(buf, size, "%s", s->choices);
+		else
+			snprintf(buf, size, "%ld", *gg_setting_long(c, s));
 		break;
 	case CT_DURATION:
 		snprintf(buf, size, "%lds", *gg_setting_long(c, s));

@@ -59,7 +59,7 @@ struct gg_config {
 	int log_verbose;
 	/* database */
 	char *database;
-	long database_cache_size;
+	long database_cache_size;	/* MB; 0: auto */
 	long database_checkpoint_interval;
 	long database_expire_interval;
 	long database_expire_slice;

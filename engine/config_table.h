@@ -21,7 +21,8 @@ struct gg_setting {
 	const char *def;	/* the default, as the file would say it */
 	long min, max;		/* numbers, durations (seconds), modes */
 	size_t offset;		/* of the field in struct gg_config */
-	const char *choices;	/* CT_ENUM, CT_WORDS: "a|b|c" (CT_WORDS: bit i = word i) */
+	const char *choices;	/* CT_ENUM, CT_WORDS: "a|b|c" (CT_WORDS: bit i = word i);
+				 * CT_INT: a word that stands for 0 ("auto") */
 	const char *doc;
 };
 

@@ -180,9 +180,10 @@ static int start_engine(struct milter *m, int report_fd)
 	}
 	if (m->store->notice[0] != '\0')
 		gg_log_msg(&m->log, LOG_NOTICE, "%s", m->store->notice);
-	gg_log_info(&m->log, "%s %s started: milter socket %s, database %s, greylist_delay=%lds",
+	gg_log_info(&m->log, "%s %s started: milter socket %s, database %s%s%s%s, greylist_delay=%lds",
 		    MLT_PROG, PACKAGE_VERSION, m->cfg->milter_socket, m->cfg->database,
-		    m->cfg->greylist_delay);
+		    m->store->summary[0] ? " (" : "", m->store->summary,
+		    m->store->summary[0] ? ")" : "", m->cfg->greylist_delay);
 	gg_daemon_report(report_fd, "+");
 	return 0;
 }

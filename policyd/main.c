@@ -240,8 +240,10 @@ int main(int argc, char **argv)
 	}
 	if (pd.store->notice[0] != '\0')
 		gg_log_msg(&pd.log, LOG_NOTICE, "%s", pd.store->notice);
-	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s, greylist_delay=%lds",
-		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database, pd.cfg->greylist_delay);
+	gg_log_info(&pd.log, "%s %s started: listening on %s, database %s%s%s%s, greylist_delay=%lds",
+		    PROG, PACKAGE_VERSION, pd.cfg->listen, pd.cfg->database,
+		    pd.store->summary[0] ? " (" : "", pd.store->summary,
+		    pd.store->summary[0] ? ")" : "", pd.cfg->greylist_delay);
 	gg_daemon_report(report_fd, "+");
 	rc = policyd_run(&pd);
 	gg_daemon_remove_pid(pd.cfg->pid_file, &pd.log);

@@ -10,7 +10,8 @@
  * them no-ops.  Errors are returned as GG_EDB with a human-readable reason
  * available from gg_store_error() until the next call; the store never logs.
  * What an admin should hear about from open (a database upgraded to a new
- * format) is left in notice, for the caller to log.
+ * format) is left in notice, for the caller to log; summary says how it
+ * was opened (the cache size), for a daemon's start-up line.
  *
  * Lifetime: gg_store_set_lifetime() tells the store how long a record
  * stays useful without being written (greylist_max_age).  A backend that
@@ -76,6 +77,7 @@ struct gg_store {
 	const struct gg_store_ops *ops;
 	char error[256];	/* reason of the last failure */
 	char notice[512];	/* a line for the log that open left (an upgrade), or "" */
+	char summary[256];	/* how the store was opened (its cache), for a start line */
 };
 
 /*

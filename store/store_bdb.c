@@ -10,6 +10,14 @@
  * key it is given and the walk unpacks what it reads, so nothing above
  * this file knows.  A key that does not unpack is junk to the expiry walk.
  *
+ * Cache: a size in MB, or 0 for automatic: AUTO_BASE_MB plus a quarter of
+ * the database files' size at open, at most an eighth of the machine's
+ * memory (and never below AUTO_BASE_MB).  The cache is made when the
+ * environment's regions are, so open first removes regions that no
+ * process uses any more (DB_ENV->remove without DB_FORCE refuses while
+ * any process has them open): a new size takes effect at the next start.
+ * The size chosen is the store's summary.
+ *
  * Upgrade: greygate up to issue 9 kept text keys in greygate.db.  When the
  * environment still holds that file, open copies every record into
  * triplets.db (keys packed, records re-encoded as version 2), in
@@ -53,6 +61,7 @@
 #define DB_FILE "triplets.db"		/* format 2: packed keys */
 #define DB_FILE_V1 "greygate.db"	/* format 1: text keys, upgraded at open */
 #define UPGRADE_BATCH 5000
+#define AUTO_BASE_MB 32
 
 struct store_bdb {
 	struct gg_store base;
@@ -475,6 +484,67 @@ static const struct gg_store_ops bdb_ops = {
 	.close = bdb_close,
 };
 
+/* notice_add - one more sentence for the log line open leaves */
+static void notice_add(struct store_bdb *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void notice_add(struct store_bdb *s, const char *fmt, ...)
+{
+	size_t n = strlen(s->base.notice);
+	va_list ap;
+
+	if (n > 0 && n + 2 < sizeof(s->base.notice)) {
+		memcpy(s->base.notice + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(s->base.notice + n, sizeof(s->base.notice) - n, fmt, ap);
+	va_end(ap);
+}
+
+/* file_bytes - the size of dir/name, 0 if there is none */
+static uint64_t file_bytes(const char *dir, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    stat(path, &st) != 0)
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+/*
+ * cache_size_mb - the configured size, or for 0 (auto): AUTO_BASE_MB plus
+ * a quarter of the database, at most an eighth of the memory
+ */
+static size_t cache_size_mb(size_t want_mb, const char *dir, char *why, size_t whysize)
+{
+	uint64_t db = file_bytes(dir, DB_FILE) + file_bytes(dir, DB_FILE_V1), mb;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t cap = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 8 / 1048576 : 0;
+
+	if (want_mb > 0) {
+		snprintf(why, whysize, "from database_cache_size");
+		return want_mb;
+	}
+	mb = AUTO_BASE_MB + db / 4 / 1048576;
+	if (cap < AUTO_BASE_MB)
+		cap = AUTO_BASE_MB;
+	snprintf(why, whysize, "auto: %d MB and a quarter of the %llu MB database%s",
+		 AUTO_BASE_MB, (unsigned long long)(db / 1048576),
+		 mb > cap ? ", at most an eighth of the memory" : "");
+	return (size_t)(mb > cap ? cap : mb);
+}
+
+/* remove_unused_regions - so a new cache size applies; refused while in use */
+static void remove_unused_regions(const char *dir)
+{
+	DB_ENV *env;
+
+	if (db_env_create(&env, 0) == 0)
+		(void)env->remove(env, dir, 0);		/* frees the handle either way */
+}
+
 /* upgrade_copy - every record of the version 1 file into s->db, in batches */
 static int upgrade_copy(struct store_bdb *s, DB *old, unsigned long *copied,
 			unsigned long *junk, char *err, size_t errsize)
@@ -588,11 +658,10 @@ static int upgrade(struct store_bdb *s, const char *dir, char *err, size_t errsi
 	if ((ret = s->env->dbremove(s->env, NULL, DB_FILE_V1, NULL, DB_AUTO_COMMIT)) != 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	snprintf(s->base.notice, sizeof(s->base.notice),
-		 "upgraded %s/%s to %s: %lu records copied with packed keys, %lu unreadable ones "
-		 "left out, in %.1f s; %s removed", dir, DB_FILE_V1, DB_FILE, copied, junk,
-		 (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
-		 DB_FILE_V1);
+	notice_add(s, "upgraded %s/%s to %s: %lu records copied with packed keys, %lu unreadable "
+		   "ones left out, in %.1f s; %s removed", dir, DB_FILE_V1, DB_FILE, copied, junk,
+		   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+		   DB_FILE_V1);
 	rc = 0;
 	goto out;
 fail:
@@ -611,6 +680,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 				 char *err, size_t errsize)
 {
 	struct store_bdb *s;
+	char why[128];
 	int ret;
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG |
 	    DB_INIT_MPOOL | DB_RECOVER | DB_REGISTER | DB_THREAD;
@@ -628,6 +698,7 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 	s->base.ops = &bdb_ops;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
+	remove_unused_regions(dir);
 	if ((ret = db_env_create(&s->env, 0)) != 0) {
 		snprintf(err, errsize, "db_env_create: %s", db_strerror(ret));
 		free(s->expire_key);
@@ -636,9 +707,9 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 	}
 	s->env->app_private = s;
 	s->env->set_errcall(s->env, errcall);
-	if (cache_mb > 0)
-		(void)s->env->set_cachesize(s->env, (u_int32_t)(cache_mb / 1024),
-					    (u_int32_t)((cache_mb % 1024) * 1024 * 1024), 1);
+	cache_mb = cache_size_mb(cache_mb, dir, why, sizeof(why));
+	(void)s->env->set_cachesize(s->env, (u_int32_t)(cache_mb / 1024),
+				    (u_int32_t)((cache_mb % 1024) * 1024 * 1024), 1);
 	(void)s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	(void)s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
 	/* Allocate region files in full now: a sparse region on a file system that
@@ -662,6 +733,20 @@ enum gg_status gg_store_bdb_open(const char *dir, size_t cache_mb, struct gg_sto
 	}
 	if (upgrade(s, dir, err, errsize) != 0)
 		goto fail;
+	{
+		u_int32_t gb = 0, bytes = 0;
+		int n = 0;
+		unsigned long long have;
+		(void)s->env->get_cachesize(s->env, &gb, &bytes, &n);
+		have = (unsigned long long)gb * 1024 + bytes / 1048576;
+		/* Berkeley DB adds its overhead to a small cache: say what was asked. */
+		if (have + 1 < cache_mb)
+			snprintf(s->base.summary, sizeof(s->base.summary), "cache %llu MB, as made by "
+				 "a process that still has it open, not %zu MB (%s)", have, cache_mb, why);
+		else
+			snprintf(s->base.summary, sizeof(s->base.summary), "cache %zu MB, %s",
+				 cache_mb, why);
+	}
 	*out = &s->base;
 	return GG_OK;
 fail:

@@ -52,7 +52,7 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->syslog_facility, "mail");
 	assert_int_equal(cfg->log_verbose, 0);
 	assert_string_equal(cfg->database, "bdb:/var/lib/greygate");
-	assert_int_equal(cfg->database_cache_size, 32);
+	assert_int_equal(cfg->database_cache_size, 0);		/* auto */
 	assert_int_equal(cfg->database_checkpoint_interval, 60);
 	assert_int_equal(cfg->database_expire_interval, 3600);
 	assert_int_equal(cfg->database_expire_slice, 500);
@@ -357,8 +357,8 @@ static const struct err_case err_cases[] = {
 	{ "integer below its minimum", "policy_max_line_length = 63\n", 0,
 	  "@@:1: policy_max_line_length: '63' is out of range (64..1048576)" },
 	{ "not a number", "database_cache_size = lots\n", 0,
-	  "@@:1: database_cache_size: 'lots' is not a number" },
-	{ "empty number", "database_cache_size =\n", 0, "@@:1: database_cache_size: '' is not a number" },
+	  "@@:1: database_cache_size: 'lots' is not a number or auto" },
+	{ "empty number", "database_cache_size =\n", 0, "@@:1: database_cache_size: '' is not a number or auto" },
 	{ "bad bool", "greylist_header = maybe\n", 0, "@@:1: greylist_header: 'maybe' is not yes or no" },
 	{ "bad enum", "on_db_error = reject\n", 0,
 	  "@@:1: on_db_error: 'reject' is not one of dunno|defer" },

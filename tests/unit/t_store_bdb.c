@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <db.h>
 
@@ -572,6 +574,54 @@ static void test_expire_oversized_key(void **state)
 }
 
 /*
+ * A new database_cache_size takes effect at the next open once nobody has
+ * the database open; while someone has, the second opener says it shares
+ * the first one's cache.
+ */
+static void test_cache_size(void **state)
+{
+	struct fx *f = *state;
+	struct gg_store *second = NULL;
+	char err[512] = "";
+
+	gg_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(gg_store_bdb_open(f->dbdir, 4, &f->s, err, sizeof(err)), GG_OK);
+	tu_assert_contains(f->s->summary, "cache 4 MB, from database_cache_size");
+	gg_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(gg_store_bdb_open(f->dbdir, 16, &f->s, err, sizeof(err)), GG_OK);
+	tu_assert_contains(f->s->summary, "cache 16 MB, from database_cache_size");
+	{
+		/* DB_REGISTER allows one handle per process: the second is a child. */
+		int fds[2];
+		char got[512];
+		ssize_t n;
+		pid_t pid;
+
+		assert_int_equal(pipe(fds), 0);
+		if ((pid = fork()) == 0) {
+			close(fds[0]);
+			if (gg_store_bdb_open(f->dbdir, 64, &second, err, sizeof(err)) != GG_OK)
+				(void)!write(fds[1], err, strlen(err));
+			else
+				(void)!write(fds[1], second->summary, strlen(second->summary));
+			_exit(0);
+		}
+		close(fds[1]);
+		n = read(fds[0], got, sizeof(got) - 1);
+		close(fds[0]);
+		(void)waitpid(pid, NULL, 0);
+		got[n > 0 ? n : 0] = '\0';
+		tu_assert_contains(got, "as made by a process that still has it open, not 64 MB");
+	}
+	gg_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(gg_store_bdb_open(f->dbdir, 0, &f->s, err, sizeof(err)), GG_OK);
+	tu_assert_contains(f->s->summary, "cache 32 MB, auto: 32 MB and a quarter of the 0 MB database");
+}
+
+/*
  * A database that greygate up to issue 9 wrote: text keys and version 1
  * records in greygate.db.  Open moves every readable record into
  * triplets.db, leaves out junk, removes greygate.db and says so.
@@ -769,6 +819,7 @@ int main(void)
 	T(test_expire_resumes_after_changes, "expire: resumes correctly after changes between slices");
 	T(test_expire_oversized, "expire: an oversized value is deleted, its neighbours kept");
 	T(test_expire_oversized_key, "expire: keys that do not unpack are deleted; long keys refused");
+	T(test_cache_size, "cache: a new size applies at the next open, shared while open");
 	T(test_upgrade_v1, "upgrade: greygate.db of format 1 moved into triplets.db at open");
 	T(test_expire_oversized_neighbour_kept, "expire: a fresh record before an oversized one survives");
 	T(test_expire_budget_one, "expire: budget 1 walks record by record");
