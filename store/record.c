@@ -6,8 +6,28 @@
 
 #include "store/record.h"
 
-#define TAG_TRIPLET 'T'
+#define TAG_TRIPLET 'T'		/* version 1, followed by its version byte */
 #define TAG_CLIENT 'C'
+#define TAG_TRIPLET2 't'	/* version 2 */
+#define TAG_CLIENT2 'c'
+
+/*
+ * zigzag - first_seen as its distance from the epoch, taken modulo 2^64 as
+ * a signed number and zigzag-coded: small either side, and one code for
+ * every 64-bit time, so encoding never fails
+ */
+static uint64_t zigzag(uint64_t t)
+{
+	uint64_t d = t - GG_RECORD_EPOCH;
+
+	return (d << 1) ^ ((d >> 63) ? UINT64_MAX : 0);
+}
+
+/* unzigzag - the inverse of zigzag */
+static uint64_t unzigzag(uint64_t z)
+{
+	return GG_RECORD_EPOCH + ((z >> 1) ^ ((z & 1) ? UINT64_MAX : 0));
+}
 
 /* put_varint - unsigned LEB128; returns the position after it */
 static uint8_t *put_varint(uint8_t *p, uint64_t v)
@@ -84,9 +104,8 @@ size_t gg_record_triplet_encode(const struct gg_triplet_rec *r, uint8_t *buf)
 {
 	uint8_t *p = buf;
 
-	*p++ = TAG_TRIPLET;
-	*p++ = 2;
-	p = put_varint(p, r->first_seen);
+	*p++ = TAG_TRIPLET2;
+	p = put_varint(p, zigzag(r->first_seen));
 	p = put_varint(p, r->last_seen - r->first_seen);
 	p = put_varint(p, r->passed_at == 0 ? 0 : r->passed_at - r->first_seen + 1);
 	p = put_varint(p, r->defer_count);
@@ -99,7 +118,10 @@ static enum gg_status triplet_v2(const uint8_t *buf, size_t len, struct gg_tripl
 {
 	uint64_t f[5];
 
-	if (get_fields(buf + 2, buf + len, f, 5) != 0 || f[1] > UINT64_MAX - f[0] ||
+	if (get_fields(buf + 1, buf + len, f, 5) != 0)
+		return GG_EFORMAT;
+	f[0] = unzigzag(f[0]);
+	if (f[1] > UINT64_MAX - f[0] ||
 	    f[2] > f[1] + 1 || f[3] > UINT32_MAX || f[4] > UINT32_MAX)
 		return GG_EFORMAT;
 	r->first_seen = f[0];
@@ -115,15 +137,15 @@ enum gg_status gg_record_triplet_decode(const uint8_t *buf, size_t len, struct g
 {
 	struct gg_triplet_rec t;
 
-	if (len < 2 || buf[0] != TAG_TRIPLET)
+	if (len < 2 || (buf[0] != TAG_TRIPLET && buf[0] != TAG_TRIPLET2))
 		return GG_EFORMAT;
-	if (buf[1] == 1 && len == GG_TRIPLET_REC_V1_LEN) {
+	if (buf[0] == TAG_TRIPLET && buf[1] == 1 && len == GG_TRIPLET_REC_V1_LEN) {
 		t.first_seen = be(buf + 2, 8);
 		t.last_seen = be(buf + 10, 8);
 		t.passed_at = be(buf + 18, 8);
 		t.defer_count = (uint32_t)be(buf + 26, 4);
 		t.pass_count = (uint32_t)be(buf + 30, 4);
-	} else if (buf[1] != 2 || triplet_v2(buf, len, &t) != GG_OK) {
+	} else if (buf[0] != TAG_TRIPLET2 || triplet_v2(buf, len, &t) != GG_OK) {
 		return GG_EFORMAT;
 	}
 	if (!triplet_valid(&t))
@@ -137,9 +159,8 @@ size_t gg_record_client_encode(const struct gg_client_rec *r, uint8_t *buf)
 {
 	uint8_t *p = buf;
 
-	*p++ = TAG_CLIENT;
-	*p++ = 2;
-	p = put_varint(p, r->first_seen);
+	*p++ = TAG_CLIENT2;
+	p = put_varint(p, zigzag(r->first_seen));
 	p = put_varint(p, r->last_seen - r->first_seen);
 	p = put_varint(p, r->last_counted == 0 ? 0 : r->last_seen - r->last_counted + 1);
 	p = put_varint(p, r->pass_count);
@@ -151,7 +172,10 @@ static enum gg_status client_v2(const uint8_t *buf, size_t len, struct gg_client
 {
 	uint64_t f[4], last;
 
-	if (get_fields(buf + 2, buf + len, f, 4) != 0 || f[1] > UINT64_MAX - f[0] ||
+	if (get_fields(buf + 1, buf + len, f, 4) != 0)
+		return GG_EFORMAT;
+	f[0] = unzigzag(f[0]);
+	if (f[1] > UINT64_MAX - f[0] ||
 	    f[3] > UINT32_MAX)
 		return GG_EFORMAT;
 	last = f[0] + f[1];
@@ -170,14 +194,14 @@ enum gg_status gg_record_client_decode(const uint8_t *buf, size_t len, struct gg
 {
 	struct gg_client_rec c;
 
-	if (len < 2 || buf[0] != TAG_CLIENT)
+	if (len < 2 || (buf[0] != TAG_CLIENT && buf[0] != TAG_CLIENT2))
 		return GG_EFORMAT;
-	if (buf[1] == 1 && len == GG_CLIENT_REC_V1_LEN) {
+	if (buf[0] == TAG_CLIENT && buf[1] == 1 && len == GG_CLIENT_REC_V1_LEN) {
 		c.first_seen = be(buf + 2, 8);
 		c.last_seen = be(buf + 10, 8);
 		c.last_counted = be(buf + 18, 8);
 		c.pass_count = (uint32_t)be(buf + 26, 4);
-	} else if (buf[1] != 2 || client_v2(buf, len, &c) != GG_OK) {
+	} else if (buf[0] != TAG_CLIENT2 || client_v2(buf, len, &c) != GG_OK) {
 		return GG_EFORMAT;
 	}
 	if (!client_valid(&c))
@@ -192,11 +216,13 @@ enum gg_status gg_record_last_seen(const uint8_t *buf, size_t len, uint64_t *las
 	struct gg_triplet_rec t;
 	struct gg_client_rec c;
 
-	if (len >= 1 && buf[0] == TAG_TRIPLET && gg_record_triplet_decode(buf, len, &t) == GG_OK) {
+	if (len >= 1 && (buf[0] == TAG_TRIPLET || buf[0] == TAG_TRIPLET2) &&
+	    gg_record_triplet_decode(buf, len, &t) == GG_OK) {
 		*last = t.last_seen;
 		return GG_OK;
 	}
-	if (len >= 1 && buf[0] == TAG_CLIENT && gg_record_client_decode(buf, len, &c) == GG_OK) {
+	if (len >= 1 && (buf[0] == TAG_CLIENT || buf[0] == TAG_CLIENT2) &&
+	    gg_record_client_decode(buf, len, &c) == GG_OK) {
 		*last = c.last_seen;
 		return GG_OK;
 	}
@@ -208,5 +234,7 @@ int gg_record_version(const uint8_t *buf, size_t len)
 {
 	uint64_t last;
 
-	return gg_record_last_seen(buf, len, &last) == GG_OK ? buf[1] : 0;
+	if (gg_record_last_seen(buf, len, &last) != GG_OK)
+		return 0;
+	return buf[0] == TAG_TRIPLET2 || buf[0] == TAG_CLIENT2 ? 2 : 1;
 }

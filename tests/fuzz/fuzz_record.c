@@ -57,8 +57,9 @@ static void decode_all(const uint8_t *data, size_t size)
 	if (tok) {
 		struct gg_triplet_rec t2;
 		size_t n = gg_record_triplet_encode(&t, again);
-		fuzz_check(copy[1] == 1 ? size == GG_TRIPLET_REC_V1_LEN : copy[1] == 2);
-		if (copy[1] == 2)
+		fuzz_check(copy[0] == 'T' ? size == GG_TRIPLET_REC_V1_LEN && copy[1] == 1 :
+			   copy[0] == 't');
+		if (copy[0] == 't')
 			fuzz_check(n == size && memcmp(again, copy, size) == 0);
 		fuzz_check(gg_record_triplet_decode(again, n, &t2) == GG_OK);
 		fuzz_check(memcmp(&t, &t2, sizeof(t)) == 0);
@@ -69,8 +70,9 @@ static void decode_all(const uint8_t *data, size_t size)
 	if (cok) {
 		struct gg_client_rec c2;
 		size_t n = gg_record_client_encode(&c, again);
-		fuzz_check(copy[1] == 1 ? size == GG_CLIENT_REC_V1_LEN : copy[1] == 2);
-		if (copy[1] == 2)
+		fuzz_check(copy[0] == 'C' ? size == GG_CLIENT_REC_V1_LEN && copy[1] == 1 :
+			   copy[0] == 'c');
+		if (copy[0] == 'c')
 			fuzz_check(n == size && memcmp(again, copy, size) == 0);
 		fuzz_check(gg_record_client_decode(again, n, &c2) == GG_OK);
 		fuzz_check(c.first_seen == c2.first_seen && c.last_seen == c2.last_seen &&
