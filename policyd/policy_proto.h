@@ -1,5 +1,6 @@
 /*
- * policy_proto.h - Postfix policy delegation protocol: request parsing
+ * policy_proto.h - Postfix policy delegation protocol: request parsing, and
+ *                  the pooled memory connections read and parse into
  *
  * A request is a sequence of "name=value" lines ended by an empty line.
  * The connection layer frames lines (it enforces the line-length limit
