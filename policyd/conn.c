@@ -1,10 +1,16 @@
 /*
  * conn.c - one Postfix policy client connection: framing, limits, answers
  *
- * Each connection is a persistent read event on the daemon's one loop, with
- * its own fixed input buffer of policy_max_line_length plus a read's worth,
- * so no client can make the daemon buffer more than that: an over-long line
- * is drained as it arrives and its request is answered DUNNO once its empty
+ * Each connection is a persistent read event on the daemon's one loop.  Its
+ * memory is sized to what it uses and returned while it idles: the input
+ * buffer and the request being parsed come from the daemon's pool
+ * (policy_proto.h) when bytes arrive and go back when nothing is buffered
+ * and when the request is queued (the pipeline copies it), and the output
+ * queue is freed once it drains.  An idle connection holds only its struct
+ * conn and two events, about a kilobyte.  The input buffer starts at
+ * GG_POLICY_INBUF_MIN and doubles up to policy_max_line_length + 2, so no
+ * client can make the daemon buffer more than that: an over-long line is
+ * drained as it arrives and its request is answered DUNNO once its empty
  * line comes.  Answers are written straight to the socket; only when the
  * client does not read them are they queued, and while more than
  * OUTPUT_HIGH_WATER bytes wait, its input is not read (back-pressure).
@@ -36,7 +42,6 @@
 #include "lib/util.h"
 #include "daemon/vlog.h"
 
-#define READ_SLACK 4096			/* input buffer beyond the line limit */
 #define OUTPUT_HIGH_WATER 65536		/* stop reading from a client that does not read */
 #define DUNNO "action=DUNNO\n\n"
 
@@ -46,7 +51,7 @@ struct conn {
 	struct event *rev, *wev;
 	struct gg_list link;		/* on pd->conns */
 	char peer[80];
-	struct gg_policy_req pr;
+	struct gg_policy_req *pr;	/* the request being parsed (pool), or NULL */
 	int in_request;			/* some bytes of a request have arrived */
 	int discarding;			/* inside an over-long line */
 	int reading;			/* rev is armed */
@@ -55,13 +60,21 @@ struct conn {
 	int resume;			/* frame buffered input before reading more */
 	unsigned long evals;		/* requests in the pipeline */
 	size_t discarded;
-	char *in;			/* input buffer */
-	size_t inlen, incap;
+	struct gg_policy_inbuf in;	/* buffered input (pool), none while empty */
 	char *out;			/* answers the client has not read yet */
 	size_t outlen, outcap;
 	char header_instance[128];	/* message that already got X-Greylist */
 	unsigned long requests;
 };
+
+/* out_free - the drained (or abandoned) output queue */
+static void out_free(struct conn *c)
+{
+	c->pd->out_bytes -= c->outcap;
+	free(c->out);
+	c->out = NULL;
+	c->outlen = c->outcap = 0;
+}
 
 /* conn_release - the memory and events of a connection (not its socket) */
 static void conn_release(struct conn *c)
@@ -70,8 +83,9 @@ static void conn_release(struct conn *c)
 		event_free(c->rev);
 	if (c->wev != NULL)
 		event_free(c->wev);
-	free(c->in);
-	free(c->out);
+	gg_policy_inbuf_release(&c->pd->pool, &c->in);
+	gg_policy_req_give(&c->pd->pool, c->pr);
+	out_free(c);
 	free(c);
 }
 
@@ -144,6 +158,7 @@ static int send_bytes(struct conn *c, const char *data, size_t len)
 			return -1;
 		}
 		c->out = no;
+		c->pd->out_bytes += ncap - c->outcap;
 		c->outcap = ncap;
 	}
 	memcpy(c->out + c->outlen, data, len);
@@ -163,9 +178,10 @@ static const struct gg_eval_ops policy_ops = { .done = on_decided, .wanted = NUL
 static void enqueue(struct conn *c)
 {
 	struct policyd *pd = c->pd;
-	struct gg_policy_req *pr = &c->pr;
+	struct gg_policy_req *pr = c->pr;
 	int refused = 1;
 	struct gg_eval_job *job;
+	enum gg_status st;
 
 	c->requests++;
 	if (pr->error != GG_PE_NONE) {
@@ -179,7 +195,11 @@ static void enqueue(struct conn *c)
 	} else {
 		refused = 0;
 	}
-	if (gg_eval_start(pd->eval, refused ? NULL : &pr->req, &policy_ops, c, &job) != GG_OK) {
+	/* The pipeline copies the request: its struct goes back to the pool now. */
+	st = gg_eval_start(pd->eval, refused ? NULL : &pr->req, &policy_ops, c, &job);
+	gg_policy_req_give(&pd->pool, pr);
+	c->pr = NULL;
+	if (st != GG_OK) {
 		gg_log_err(&pd->log, "%s: out of memory queueing a request; closing", c->peer);
 		conn_kill(c);
 		return;
@@ -266,6 +286,7 @@ static void on_flushed(void *arg)
 void policyd_conn_init(struct policyd *pd)
 {
 	gg_list_init(&pd->conns);
+	gg_policy_pool_init(&pd->pool);
 	gg_eval_on_flush(pd->eval, on_flushed, pd);
 }
 
@@ -281,16 +302,21 @@ static void frame(struct conn *c)
 		.max_attributes = (size_t)cfg->policy_max_attributes,
 		.max_request = (size_t)cfg->policy_max_request_size,
 	};
-	char *p = c->in, *end = c->in + c->inlen;
+	char *p = c->in.data, *end;
 
-	/* A reload may raise the limit; this connection's buffer stays as it is. */
-	if (lim.max_line > c->incap - 2)
-		lim.max_line = c->incap - 2;
+	if (p == NULL)
+		return;		/* nothing buffered */
+	end = p + c->in.len;
 	while (p < end && !c->busy) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		if (!c->in_request) {
-			gg_policy_begin(&c->pr);
+			if ((c->pr = gg_policy_req_take(&c->pd->pool)) == NULL) {
+				gg_log_err(&c->pd->log, "%s: out of memory reading a request; closing",
+					   c->peer);
+				conn_kill(c);
+				break;
+			}
 			c->in_request = 1;
 		}
 		if (c->discarding) {
@@ -300,7 +326,7 @@ static void frame(struct conn *c)
 				break;
 			}
 			c->discarded += (size_t)(nl + 1 - p);
-			gg_policy_overlong(&c->pr, c->discarded);
+			gg_policy_overlong(c->pr, c->discarded);
 			c->discarding = 0;
 			c->discarded = 0;
 			p = nl + 1;
@@ -321,16 +347,19 @@ static void frame(struct conn *c)
 			gg_log_warn(&c->pd->log, "%s: attribute line of %zu bytes is longer than "
 				    "policy_max_line_length (%zu); discarding it", c->peer,
 				    (size_t)(nl - p), lim.max_line);
-			gg_policy_overlong(&c->pr, (size_t)(nl + 1 - p));
-		} else if (gg_policy_line(&c->pr, &lim, p, (size_t)(nl - p))) {
+			gg_policy_overlong(c->pr, (size_t)(nl + 1 - p));
+		} else if (gg_policy_line(c->pr, &lim, p, (size_t)(nl - p))) {
 			c->in_request = 0;
 			enqueue(c);
+			if (c->dead) {
+				p = nl + 1;
+				break;		/* out of memory: frame no more */
+			}
 		}
 		p = nl + 1;
 	}
-	c->inlen = (size_t)(end - p);
-	if (c->inlen > 0 && p != c->in)
-		memmove(c->in, p, c->inlen);
+	/* Keep a partial line (or what waits behind a checked request); else return the buffer. */
+	gg_policy_inbuf_consume(&c->pd->pool, &c->in, (size_t)(p - c->in.data));
 }
 
 /* on_readable - input, end of file, or a timeout */
@@ -339,6 +368,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	struct policyd *pd = c->pd;
 	int was_in_request = c->in_request;
+	size_t max = (size_t)pd->cfg->policy_max_line_length + 2, room;
+	char *at;
+	enum gg_status st;
 	ssize_t n;
 
 	if (c->resume) {
@@ -359,21 +391,33 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		conn_free(c);
 		return;
 	}
-	n = read(fd, c->in + c->inlen, c->incap - c->inlen);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+	if ((st = gg_policy_inbuf_room(&pd->pool, &c->in, max, &at, &room)) != GG_OK) {
+		if (st == GG_ENOMEM)
+			gg_log_err(&pd->log, "%s: out of memory reading a request; closing", c->peer);
+		else
+			gg_log_err(&pd->log, "%s: internal error: input buffer full at %zu bytes "
+				   "without a line to frame; closing", c->peer, c->in.cap);
+		conn_free(c);
 		return;
+	}
+	n = read(fd, at, room);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		gg_policy_inbuf_consume(&pd->pool, &c->in, 0);
+		return;
+	}
 	if (n <= 0) {
 		if (n < 0)
 			gg_log_warn(&pd->log, "%s: read error: %s; closing", c->peer, strerror(errno));
-		else if (c->in_request || c->inlen > 0)
+		else if (c->in_request || c->in.len > 0)
 			gg_log_warn(&pd->log, "%s: client disconnected in the middle of a request "
-				    "(%zu attributes read); nothing was decided", c->peer, c->pr.nattrs);
+				    "(%zu attributes read); nothing was decided", c->peer,
+				    c->pr != NULL ? c->pr->nattrs : 0);
 		else
 			gg_log_debug(&pd->log, "%s: disconnected after %lu requests", c->peer, c->requests);
 		conn_free(c);
 		return;
 	}
-	c->inlen += (size_t)n;
+	c->in.len += (size_t)n;
 	frame(c);
 	if (c->dead)
 		return;
@@ -407,11 +451,12 @@ static void on_writable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->outlen -= (size_t)n;
-	memmove(c->out, c->out + n, c->outlen);
 	if (c->outlen > 0) {
+		memmove(c->out, c->out + n, c->outlen);
 		event_add(c->wev, NULL);
 		return;
 	}
+	out_free(c);
 	if (c->pd->stopping) {
 		conn_free(c);
 		return;
@@ -429,11 +474,9 @@ int policyd_conn_new(struct policyd *pd, int fd, const char *peer)
 		return -1;
 	c->pd = pd;
 	c->fd = fd;
-	c->incap = (size_t)pd->cfg->policy_max_line_length + 2 + READ_SLACK;
-	c->in = malloc(c->incap);
 	c->rev = event_new(pd->base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wev = event_new(pd->base, fd, EV_WRITE, on_writable, c);
-	if (c->in == NULL || c->rev == NULL || c->wev == NULL) {
+	if (c->rev == NULL || c->wev == NULL) {
 		conn_release(c);
 		return -1;
 	}
@@ -473,4 +516,5 @@ void policyd_conn_free_all(struct policyd *pd)
 	pd->stopping = 0;	/* no loopexit from conn_free now */
 	while ((l = gg_list_first(&pd->conns)) != NULL)
 		conn_free(gg_list_entry(l, struct conn, link));
+	gg_policy_pool_free(&pd->pool);
 }

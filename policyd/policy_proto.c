@@ -1,6 +1,8 @@
 /*
- * policy_proto.c - policy delegation request parsing (see policy_proto.h)
+ * policy_proto.c - policy delegation request parsing, and the pool of
+ *                  connection memory it parses from and into (see policy_proto.h)
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "policyd/policy_proto.h"
@@ -114,4 +116,103 @@ const char *gg_policy_error_str(enum gg_policy_error e)
 	case GG_PE_VALUE:	return "attribute value too long for its field";
 	}
 	return "unknown error";
+}
+
+/* gg_policy_pool_init - nothing kept, nothing held */
+void gg_policy_pool_init(struct gg_policy_pool *pool)
+{
+	memset(pool, 0, sizeof(*pool));
+}
+
+/* gg_policy_pool_free - free what is kept */
+void gg_policy_pool_free(struct gg_policy_pool *pool)
+{
+	while (pool->nbufs > 0)
+		free(pool->bufs[--pool->nbufs]);
+	while (pool->nreqs > 0)
+		free(pool->reqs[--pool->nreqs]);
+}
+
+/* gg_policy_inbuf_room - a buffer to read into, grown when full */
+enum gg_status gg_policy_inbuf_room(struct gg_policy_pool *pool, struct gg_policy_inbuf *b,
+				    size_t max, char **at, size_t *room)
+{
+	if (b->data == NULL) {
+		if (pool->nbufs > 0)
+			b->data = pool->bufs[--pool->nbufs];
+		else if ((b->data = malloc(GG_POLICY_INBUF_MIN)) == NULL)
+			return GG_ENOMEM;
+		b->cap = GG_POLICY_INBUF_MIN;
+		b->len = 0;
+		pool->bufs_used++;
+		pool->buf_bytes += b->cap;
+	} else if (b->len == b->cap) {
+		size_t ncap = b->cap * 2 < max ? b->cap * 2 : max;
+		char *nd;
+
+		if (ncap <= b->cap)
+			return GG_EINVAL;
+		if ((nd = realloc(b->data, ncap)) == NULL)
+			return GG_ENOMEM;
+		pool->buf_bytes += ncap - b->cap;
+		b->data = nd;
+		b->cap = ncap;
+	}
+	*at = b->data + b->len;
+	*room = b->cap - b->len;
+	return GG_OK;
+}
+
+/* gg_policy_inbuf_release - back to the pool if it has the first size, else freed */
+void gg_policy_inbuf_release(struct gg_policy_pool *pool, struct gg_policy_inbuf *b)
+{
+	if (b->data == NULL)
+		return;
+	pool->bufs_used--;
+	pool->buf_bytes -= b->cap;
+	if (b->cap == GG_POLICY_INBUF_MIN && pool->nbufs < GG_POLICY_POOL_MAX)
+		pool->bufs[pool->nbufs++] = b->data;
+	else
+		free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* gg_policy_inbuf_consume - drop what was framed; keep a partial line at the front */
+void gg_policy_inbuf_consume(struct gg_policy_pool *pool, struct gg_policy_inbuf *b, size_t n)
+{
+	if (n >= b->len) {
+		gg_policy_inbuf_release(pool, b);
+		return;
+	}
+	if (n > 0) {
+		b->len -= n;
+		memmove(b->data, b->data + n, b->len);
+	}
+}
+
+/* gg_policy_req_take - a begun request struct from the pool, or a new one */
+struct gg_policy_req *gg_policy_req_take(struct gg_policy_pool *pool)
+{
+	struct gg_policy_req *pr;
+
+	if (pool->nreqs > 0)
+		pr = pool->reqs[--pool->nreqs];
+	else if ((pr = malloc(sizeof(*pr))) == NULL)
+		return NULL;
+	pool->reqs_used++;
+	gg_policy_begin(pr);
+	return pr;
+}
+
+/* gg_policy_req_give - back to the pool, or freed when it is full */
+void gg_policy_req_give(struct gg_policy_pool *pool, struct gg_policy_req *pr)
+{
+	if (pr == NULL)
+		return;
+	pool->reqs_used--;
+	if (pool->nreqs < GG_POLICY_POOL_MAX)
+		pool->reqs[pool->nreqs++] = pr;
+	else
+		free(pr);
 }

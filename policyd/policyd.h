@@ -4,7 +4,9 @@
  * main.c owns start-up: arguments, configuration, sockets, daemon mode,
  * database and privileges.  server.c owns the running daemon: the event
  * loop and the listeners, daemon/host.c the signals, reload and timers;
- * conn.c owns each client connection and the protocol exchange.
+ * conn.c owns each client connection and the protocol exchange, and the
+ * memory of connections: their input buffers and requests come from `pool`
+ * and go back to it while they idle.
  */
 #ifndef GG_POLICYD_H
 #define GG_POLICYD_H
@@ -19,6 +21,7 @@
 #include "engine/engine.h"
 #include "daemon/log.h"
 #include "lib/list.h"
+#include "policyd/policy_proto.h"
 #include "store/store.h"
 
 #define POLICYD_MAX_LISTENERS 16
@@ -38,6 +41,8 @@ struct policyd {
 
 	struct gg_list conns;		/* open connections (conn.c's struct conn) */
 	long nconns;
+	struct gg_policy_pool pool;	/* input buffers and requests being parsed */
+	size_t out_bytes;		/* answers queued for clients that do not read */
 	unsigned long refused_conns;	/* over policy_max_connections */
 	int stopping;
 

@@ -83,16 +83,18 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 		   "policy_max_connections)", strerror(err));
 }
 
-/* stats - the SIGUSR1 line: connections and the engine's counters */
+/* stats - the SIGUSR1 line: connections, their memory, and the engine's counters */
 static void stats(void *arg, const struct gg_engine_stats *s)
 {
 	struct policyd *pd = arg;
 
 	gg_log_info(&pd->log, "statistics: connections=%ld refused=%lu requests=%lu accepted=%lu "
 		    "greylisted=%lu tagged=%lu rejected=%lu whitelisted=%lu db_errors=%lu "
-		    "corrupt_records=%lu", pd->nconns, pd->refused_conns, s->requests, s->accepted,
+		    "corrupt_records=%lu input_buffers=%zu input_bytes=%zu parsing=%zu "
+		    "output_bytes=%zu", pd->nconns, pd->refused_conns, s->requests, s->accepted,
 		    s->greylisted, s->tagged, s->rejected, s->whitelisted, s->db_errors,
-		    s->corrupt_records);
+		    s->corrupt_records, pd->pool.bufs_used, pd->pool.buf_bytes, pd->pool.reqs_used,
+		    pd->out_bytes);
 }
 
 /* on_stop_deadline - SIGTERM grace period is over */

@@ -1,7 +1,9 @@
 /*
  * t_policy_proto.c - unit tests for policyd/policy_proto.c: Postfix policy
  * delegation requests, every limit exceeded, and error recovery (a bad
- * request is read to its empty line and its first problem is reported)
+ * request is read to its empty line and its first problem is reported);
+ * the pool of input buffers and request structs (growth up to the cap,
+ * return when empty, the pool's bound, a stream framed through a buffer)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,6 +421,253 @@ static void test_error_strings(void **state)
 	assert_string_equal(gg_policy_error_str((enum gg_policy_error)77), "unknown error");
 }
 
+/* fill - write a pattern into the room a buffer offers */
+static void fill(struct gg_policy_inbuf *b, char *at, size_t room)
+{
+	for (size_t i = 0; i < room; i++)
+		at[i] = (char)('a' + (b->len + i) % 26);
+	b->len += room;
+}
+
+static void check_pattern(const struct gg_policy_inbuf *b, size_t from)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] != (char)('a' + (from + i) % 26))
+			fail_msg("byte %zu is '%c'", i, b->data[i]);
+}
+
+static void test_inbuf_grows(void **state)
+{
+	struct gg_policy_pool pool;
+	struct gg_policy_inbuf b = { 0 };
+	const size_t max = 4096 + 2;
+	static const size_t caps[] = { GG_POLICY_INBUF_MIN, 2 * GG_POLICY_INBUF_MIN, 4098 };
+	char *at;
+	size_t room;
+
+	(void)state;
+	gg_policy_pool_init(&pool);
+	for (size_t i = 0; i < GG_ARRAY_LEN(caps); i++) {
+		assert_int_equal(gg_policy_inbuf_room(&pool, &b, max, &at, &room), GG_OK);
+		assert_int_equal(b.cap, caps[i]);
+		assert_ptr_equal(at, b.data + b.len);
+		assert_int_equal(room, b.cap - b.len);
+		assert_int_equal(pool.bufs_used, 1);
+		assert_int_equal(pool.buf_bytes, b.cap);
+		fill(&b, at, room);
+		check_pattern(&b, 0);	/* what was buffered survives the growth */
+	}
+	/* Full at the cap: the framing layer should have drained the line. */
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, max, &at, &room), GG_EINVAL);
+	assert_int_equal(b.len, 4098);
+	gg_policy_inbuf_release(&pool, &b);
+	assert_null(b.data);
+	assert_int_equal(pool.bufs_used, 0);
+	assert_int_equal(pool.buf_bytes, 0);
+	assert_int_equal(pool.nbufs, 0);	/* a grown buffer is freed, not kept */
+	gg_policy_pool_free(&pool);
+}
+
+static void test_inbuf_small_cap(void **state)
+{
+	struct gg_policy_pool pool;
+	struct gg_policy_inbuf b = { 0 };
+	char *at;
+	size_t room;
+
+	(void)state;
+	gg_policy_pool_init(&pool);
+	/* A line limit below the first size: the first size is the cap. */
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, 100, &at, &room), GG_OK);
+	assert_int_equal(room, GG_POLICY_INBUF_MIN);
+	fill(&b, at, room);
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, 100, &at, &room), GG_EINVAL);
+	/* A limit raised by a reload lets the same buffer grow. */
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, 3000, &at, &room), GG_OK);
+	assert_int_equal(b.cap, 3000);
+	assert_int_equal(room, 3000 - GG_POLICY_INBUF_MIN);
+	gg_policy_inbuf_release(&pool, &b);
+	gg_policy_pool_free(&pool);
+}
+
+static void test_inbuf_consume(void **state)
+{
+	struct gg_policy_pool pool;
+	struct gg_policy_inbuf b = { 0 };
+	char *at, *first;
+	size_t room;
+
+	(void)state;
+	gg_policy_pool_init(&pool);
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, 4098, &at, &room), GG_OK);
+	first = b.data;
+	fill(&b, at, 100);
+	gg_policy_inbuf_consume(&pool, &b, 0);		/* nothing framed: all kept */
+	assert_int_equal(b.len, 100);
+	gg_policy_inbuf_consume(&pool, &b, 30);		/* the rest moves to the front */
+	assert_int_equal(b.len, 70);
+	check_pattern(&b, 30);
+	assert_int_equal(pool.bufs_used, 1);
+	gg_policy_inbuf_consume(&pool, &b, 70);		/* empty: back to the pool */
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(b.cap, 0);
+	assert_int_equal(pool.bufs_used, 0);
+	assert_int_equal(pool.buf_bytes, 0);
+	assert_int_equal(pool.nbufs, 1);
+	/* The next reader gets the same memory back, with nothing in it. */
+	assert_int_equal(gg_policy_inbuf_room(&pool, &b, 4098, &at, &room), GG_OK);
+	assert_ptr_equal(b.data, first);
+	assert_int_equal(room, GG_POLICY_INBUF_MIN);
+	assert_int_equal(pool.nbufs, 0);
+	/* A read that found nothing (EAGAIN) gives the empty buffer back at once. */
+	gg_policy_inbuf_consume(&pool, &b, 0);
+	assert_null(b.data);
+	assert_int_equal(pool.nbufs, 1);
+	gg_policy_inbuf_release(&pool, &b);		/* none held: nothing happens */
+	assert_int_equal(pool.nbufs, 1);
+	gg_policy_pool_free(&pool);
+	assert_int_equal(pool.nbufs, 0);
+}
+
+static void test_pool_bounded(void **state)
+{
+	struct gg_policy_pool pool;
+	struct gg_policy_inbuf b[GG_POLICY_POOL_MAX + 5];
+	struct gg_policy_req *pr[GG_POLICY_POOL_MAX + 5];
+	char *at;
+	size_t room;
+
+	(void)state;
+	memset(b, 0, sizeof(b));
+	gg_policy_pool_init(&pool);
+	for (size_t i = 0; i < GG_ARRAY_LEN(b); i++) {
+		assert_int_equal(gg_policy_inbuf_room(&pool, &b[i], 4098, &at, &room), GG_OK);
+		assert_non_null(pr[i] = gg_policy_req_take(&pool));
+	}
+	assert_int_equal(pool.bufs_used, GG_ARRAY_LEN(b));
+	assert_int_equal(pool.buf_bytes, GG_ARRAY_LEN(b) * GG_POLICY_INBUF_MIN);
+	assert_int_equal(pool.reqs_used, GG_ARRAY_LEN(pr));
+	for (size_t i = 0; i < GG_ARRAY_LEN(b); i++) {
+		gg_policy_inbuf_release(&pool, &b[i]);
+		gg_policy_req_give(&pool, pr[i]);
+	}
+	/* At most GG_POLICY_POOL_MAX of each are kept; the rest were freed. */
+	assert_int_equal(pool.nbufs, GG_POLICY_POOL_MAX);
+	assert_int_equal(pool.nreqs, GG_POLICY_POOL_MAX);
+	assert_int_equal(pool.bufs_used, 0);
+	assert_int_equal(pool.reqs_used, 0);
+	gg_policy_req_give(&pool, NULL);
+	assert_int_equal(pool.reqs_used, 0);
+	gg_policy_pool_free(&pool);	/* the leak checker sees the rest go */
+}
+
+static void test_req_reused_clean(void **state)
+{
+	struct gg_policy_pool pool;
+	struct gg_policy_req *pr, *again;
+	int ended;
+
+	(void)state;
+	gg_policy_pool_init(&pool);
+	pr = gg_policy_req_take(&pool);
+	assert_non_null(pr);
+	feed(pr, &deflim, "client_address=192.0.2.1\nno equals sign\n", 41, &ended);
+	assert_int_equal(pr->error, GG_PE_SYNTAX);
+	assert_int_equal(pr->nattrs, 2);
+	gg_policy_req_give(&pool, pr);
+	again = gg_policy_req_take(&pool);
+	assert_ptr_equal(again, pr);
+	/* Taken is begun: nothing of the last request is left. */
+	assert_int_equal(again->error, GG_PE_NONE);
+	assert_int_equal(again->nattrs, 0);
+	assert_int_equal(again->size, 0);
+	assert_string_equal(again->req.client_address, "");
+	assert_string_equal(again->errdetail, "");
+	assert_int_equal(pool.reqs_used, 1);
+	gg_policy_req_give(&pool, again);
+	gg_policy_pool_free(&pool);
+}
+
+/*
+ * test_stream_through_buffer - the connection layer's use, in miniature:
+ * a stream with a line of exactly max_line bytes and an over-long one
+ * arrives in chunks of 1 to 3997 bytes; lines are framed
+ * out of the buffer as conn.c does.  Every request ends where it should,
+ * the buffer never exceeds its cap, and it is given back whenever empty.
+ */
+static void test_stream_through_buffer(void **state)
+{
+	const struct gg_policy_limits lim = { 3000, 128, 65536 };
+	const size_t cap = lim.max_line + 2;
+	char stream[16384], v[4000];
+	size_t slen = 0;
+	static const enum gg_policy_error want[] = { GG_PE_NONE, GG_PE_NONE, GG_PE_LINE, GG_PE_NONE };
+
+	(void)state;
+	memset(v, 'v', sizeof(v));
+	slen += (size_t)snprintf(stream + slen, sizeof(stream) - slen, "%s", POSTFIX_REQUEST);
+	/* "x=" and 2998 bytes: max_line exactly, and a CR (the buffer's cap with its LF). */
+	slen += (size_t)snprintf(stream + slen, sizeof(stream) - slen,
+				 "client_address=192.0.2.9\nx=%.*s\r\n\n", 2998, v);
+	slen += (size_t)snprintf(stream + slen, sizeof(stream) - slen,
+				 "client_address=192.0.2.9\nx=%.*s\n\n", 4000, v);
+	slen += (size_t)snprintf(stream + slen, sizeof(stream) - slen, "%s", POSTFIX_REQUEST);
+	for (size_t chunk = 1; chunk < 4000; chunk += 37) {
+		struct gg_policy_pool pool;
+		struct gg_policy_inbuf b = { 0 };
+		struct gg_policy_req pr;
+		size_t pos = 0, nreq = 0, discarded = 0;
+		int discarding = 0;
+
+		gg_policy_pool_init(&pool);
+		gg_policy_begin(&pr);
+		while (pos < slen) {
+			char *at, *p, *end, *nl;
+			size_t room, n;
+
+			assert_int_equal(gg_policy_inbuf_room(&pool, &b, cap, &at, &room), GG_OK);
+			assert_true(b.cap <= cap);
+			n = slen - pos < chunk ? slen - pos : chunk;
+			n = n < room ? n : room;
+			memcpy(at, stream + pos, n);
+			pos += n;
+			b.len += n;
+			for (p = b.data, end = b.data + b.len; p < end; p = nl + 1) {
+				if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+					if (discarding || (size_t)(end - p) > lim.max_line + 1) {
+						discarding = 1;
+						discarded += (size_t)(end - p);
+						p = end;
+					}
+					break;
+				}
+				if (discarding) {
+					gg_policy_overlong(&pr, discarded + (size_t)(nl + 1 - p));
+					discarding = 0;
+					discarded = 0;
+				} else if ((size_t)(nl - p) > lim.max_line + 1) {
+					gg_policy_overlong(&pr, (size_t)(nl + 1 - p));
+				} else if (gg_policy_line(&pr, &lim, p, (size_t)(nl - p))) {
+					assert_true(nreq < GG_ARRAY_LEN(want));
+					if (pr.error != want[nreq])
+						fail_msg("chunk %zu: request %zu: %s", chunk, nreq,
+							 gg_policy_error_str(pr.error));
+					nreq++;
+					gg_policy_begin(&pr);
+				}
+			}
+			gg_policy_inbuf_consume(&pool, &b, (size_t)(p - b.data));
+			assert_true(b.data == NULL || b.len > 0);
+		}
+		if (nreq != GG_ARRAY_LEN(want))
+			fail_msg("chunk %zu: %zu requests ended", chunk, nreq);
+		assert_null(b.data);
+		assert_int_equal(pool.bufs_used, 0);
+		gg_policy_pool_free(&pool);
+	}
+}
+
 int main(void)
 {
 	struct tu_suite s = { 0 };
@@ -441,5 +690,12 @@ int main(void)
 	tu_add(&s, test_names_are_exact, NULL, "attribute names match exactly");
 	tu_add(&s, test_tab_allowed, NULL, "a tab inside a value is allowed");
 	tu_add(&s, test_error_strings, NULL, "error strings");
+	tu_add(&s, test_inbuf_grows, NULL, "buffer: doubles when full, up to the cap, keeping its bytes");
+	tu_add(&s, test_inbuf_small_cap, NULL, "buffer: a cap below the first size, then raised");
+	tu_add(&s, test_inbuf_consume, NULL, "buffer: framed bytes dropped, an empty buffer given back");
+	tu_add(&s, test_pool_bounded, NULL, "pool: keeps at most GG_POLICY_POOL_MAX of each");
+	tu_add(&s, test_req_reused_clean, NULL, "pool: a request struct comes back begun");
+	tu_add(&s, test_stream_through_buffer, NULL,
+	       "buffer: a stream framed in chunks of 1 to 3997 bytes");
 	return tu_run(&s, "t_policy_proto");
 }
