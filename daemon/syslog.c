@@ -185,6 +185,8 @@ static size_t build(struct gg_syslog *sl, long pid)
 
 		if (wl >= (int)sizeof(sl->warn))
 			wl = (int)sizeof(sl->warn) - 1;
+		if (hl >= HDR_MAX)
+			hl = HDR_MAX - 1;
 		set_msg(sl, 0, 0, (size_t)hl, sl->warn, (size_t)wl);
 		first = 0;
 	}
@@ -237,14 +239,18 @@ static void send_queue(struct gg_syslog *sl)
 
 		sl->st.sends++;
 		if (r > 0) {
-			k += (size_t)r;
-			sent += (size_t)r;
-			if (torn(sl, k - 1)) {
-				/* Half a line on a stream: drop it, and start clean on a new connection. */
-				sent--;
+			size_t j = k;
+
+			/* sendmmsg goes on after a short write: on a stream, look at each. */
+			while (j < k + (size_t)r && !torn(sl, j))
+				j++;
+			sent += j - k;
+			if (j < k + (size_t)r) {
+				/* Half a line on a stream: drop the rest, start clean on a new connection. */
 				disconnect(sl);
 				break;
 			}
+			k = j;
 			/* Short: a line waited its bound (or failed); the rest must not wait again. */
 			dontwait = 1;
 			continue;

@@ -522,6 +522,89 @@ static void test_stream_socket(void **state)
 
 /* ------------------------------------------------ a receiver that does not read */
 
+/* drain - what a stream connection carries until it is quiet for 300 ms; *eof if it ended */
+static size_t drain(int c, char *buf, size_t cap, int *eof)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	*eof = 0;
+	for (;;) {
+		struct pollfd p = { .fd = c, .events = POLLIN };
+
+		if (poll(&p, 1, 300) != 1)
+			return got;
+		if ((n = read(c, buf + got, cap - got)) <= 0) {
+			*eof = 1;
+			return got;
+		}
+		got += (size_t)n;
+	}
+}
+
+static void test_stream_not_reading(void **state)
+{
+	struct rx r;
+	struct gg_syslog *sl;
+	struct gg_syslog_stats st;
+	struct timespec t0;
+	char *pad = malloc(1001), *all, *p, *nul;
+	size_t cap = 1 << 22, got, whole = 0;
+	long ms;
+	int c, eof;
+
+	(void)state;
+	memset(pad, 'p', 1000);
+	pad[1000] = '\0';
+	rx_open(&r, SOCK_STREAM);
+	assert_int_equal(gg_syslog_new(r.path, "t-stream", LOG_MAIL, &sl), GG_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 600; i++)
+		line(sl, LOG_INFO, 1, "%d %s", i, pad);
+	gg_syslog_flush(sl);
+	ms = ms_since(&t0);
+	gg_syslog_stats(sl, &st);
+	fprintf(stderr, "# 600 lines to a stream nobody reads: %ld ms, lines %lu dropped %lu\n", ms,
+		st.lines, st.dropped);
+	assert_true(ms < 4 * GG_SYSLOG_WAIT_MS + 500);
+	assert_true(st.dropped > 0);
+	assert_int_equal(st.lines + st.dropped, 600);
+	/*
+	 * What the connection carried: whole lines in order; a line cut short
+	 * by the wait can only be the last thing on a connection that ended.
+	 */
+	c = accept_within(r.fd, 1000);
+	assert_true(c >= 0);
+	all = malloc(cap);
+	got = drain(c, all, cap, &eof);
+	for (p = all; (nul = memchr(p, '\0', got - (size_t)(p - all))) != NULL; p = nul + 1) {
+		char want[16];
+		snprintf(want, sizeof(want), "%zu ", whole);
+		assert_true(strncmp(body(p), want, strlen(want)) == 0);
+		whole++;
+	}
+	assert_int_equal(whole, st.lines);
+	assert_true(p == all + got || eof);
+	/* The next line starts clean: on a new connection if that one ended, else right after. */
+	line(sl, LOG_INFO, 0, "after the wait");
+	if (eof) {
+		close(c);
+		c = accept_within(r.fd, 1000);
+		assert_true(c >= 0);
+	}
+	got = drain(c, all, cap, &eof);
+	assert_true(got > 0);
+	assert_int_equal(all[got - 1], '\0');
+	tu_assert_contains(body(all), "log lines lost: syslog (");
+	nul = memchr(all, '\0', got);
+	assert_string_equal(body(nul + 1), "after the wait");
+	close(c);
+	free(all);
+	free(pad);
+	gg_syslog_free(sl);
+	rx_close(&r);
+}
+
 static void test_receiver_not_reading(void **state)
 {
 	struct rx r;
@@ -730,6 +813,7 @@ int main(void)
 	tu_add(&s, test_no_syslog_then_warning, NULL, "no syslog: dropped, counted, reported");
 	tu_add(&s, test_stream_socket, NULL, "a stream socket (EPROTOTYPE), NUL-terminated");
 	tu_add(&s, test_receiver_not_reading, NULL, "a receiver that does not read: bounded waits");
+	tu_add(&s, test_stream_not_reading, NULL, "a stream nobody reads: bounded, no torn line after");
 	tu_add(&s, test_pid_after_fork, NULL, "the pid of the process that sends");
 	tu_add(&s, test_log_reopen, NULL, "gg_log: reopen, levels, debug, close");
 	tu_add(&s, test_threads, NULL, "threads log, flush and reopen at once");
