@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/syslog.h"
 #include "lib/util.h"
 
 static const struct {
@@ -29,20 +30,35 @@ static int facility_of(const char *facility)
 }
 
 /* gg_log_open - choose the destination */
-int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int use_stderr)
+int gg_log_open(struct gg_log *log, const char *ident, const char *facility, int use_stderr,
+		const char *syslog_socket, char *err, size_t errsize)
 {
 	int fac = facility_of(facility);
+	enum gg_status st;
 
-	if (fac < 0)
+	if (fac < 0) {
+		snprintf(err, errsize, "syslog_facility = %s: unknown facility", facility);
 		return -1;
+	}
 	(void)gg_strcpy(log->ident, sizeof(log->ident), ident);
 	log->use_stderr = use_stderr;
 	log->pid = (long)getpid();
+	log->syslog = NULL;
 	/* Lines are flushed one by one or per loop turn (gg_log_flush), never torn. */
-	if (use_stderr)
+	if (use_stderr) {
 		setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	if (!use_stderr)
-		openlog(log->ident, LOG_PID | LOG_NDELAY, fac);
+		return 0;
+	}
+	if ((st = gg_syslog_new(syslog_socket, log->ident, fac, &log->syslog)) != GG_OK) {
+		if (st == GG_EINVAL)
+			snprintf(err, errsize, "GG_SYSLOG_SOCKET=%s: the path is too long for a socket",
+				 syslog_socket);
+		else
+			snprintf(err, errsize, "cannot set up syslog: out of memory");
+		return -1;
+	}
+	/* For libmilter's own syslog(3) lines; glibc connects only if they come. */
+	openlog(log->ident, LOG_PID, fac);
 	return 0;
 }
 
@@ -56,47 +72,52 @@ int gg_log_reopen(struct gg_log *log, const char *ident, const char *facility)
 		return -1;
 	buf = log->reopened[log->nreopen++ & 1];
 	(void)gg_strcpy(buf, sizeof(log->reopened[0]), ident);
-	if (!log->use_stderr)
-		openlog(buf, LOG_PID | LOG_NDELAY, fac);
+	if (!log->use_stderr) {
+		gg_syslog_set_ident(log->syslog, buf, fac);
+		openlog(buf, LOG_PID, fac);
+	}
 	return 0;
 }
 
-/* gg_log_close - stop logging to syslog */
+/* gg_log_close - the lines still queued, then no more syslog */
 void gg_log_close(struct gg_log *log)
 {
-	if (!log->use_stderr)
-		closelog();
+	if (log->use_stderr) {
+		fflush(stderr);
+		return;
+	}
+	gg_syslog_free(log->syslog);
+	log->syslog = NULL;
+	closelog();
 }
 
-/* vmsg - one line, flushed or left in the buffer */
+/* vmsg - one line, flushed or left in the buffer (or the syslog client's queue) */
 static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 static void vmsg(const struct gg_log *log, int prio, int flush, const char *fmt, va_list ap)
 {
-	static const char *level[] = { "panic", "alert", "fatal", "error", "warning",
-				       "notice", "info", "debug" };
-	char line[2048];
+	/* Warnings and worse say so; notice, info and debug lines carry no level word. */
+	static const char *level[] = { "panic: ", "alert: ", "fatal: ", "error: ", "warning: ",
+				       "", "", "" };
+	struct timespec ts;
+	struct tm tm;
+	char line[GG_SYSLOG_LINE_MAX], when[32];
 
 	if (prio == LOG_DEBUG && !log->verbose)
 		return;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log->use_stderr) {
-		struct timespec ts;
-		struct tm tm;
-		char when[32];
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		localtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ld %s[%ld]: %s%s%s\n", when, ts.tv_nsec / 1000000L,
-			log->ident, log->pid, prio <= LOG_WARNING ? level[prio & 7] : "",
-			prio <= LOG_WARNING ? ": " : "", line);
-		if (flush)
-			fflush(stderr);
-	} else {
-		syslog(prio, "%s%s%s", prio <= LOG_WARNING ? level[prio & 7] : "",
-		       prio <= LOG_WARNING ? ": " : "", line);
+	if (!log->use_stderr && log->syslog != NULL) {
+		/* Formatted straight into the client's queue; closed or never opened: stderr. */
+		gg_syslog_vline(log->syslog, prio, !flush, level[prio & 7], fmt, ap);
+		return;
 	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s[%ld]: %s%s\n", when, ts.tv_nsec / 1000000L, log->ident,
+		log->pid, level[prio & 7], line);
+	if (flush)
+		fflush(stderr);
 }
 
 /* gg_log_vmsg - one line, written at once */
@@ -118,7 +139,9 @@ void gg_log_batched(const struct gg_log *log, int prio, const char *fmt, ...)
 /* gg_log_flush - write out batched lines */
 void gg_log_flush(const struct gg_log *log)
 {
-	if (log->use_stderr)
+	if (log->syslog != NULL)
+		gg_syslog_flush(log->syslog);
+	else
 		fflush(stderr);
 }
 

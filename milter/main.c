@@ -219,9 +219,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (gg_log_open(&m.log, m.cfg->syslog_name[0] ? m.cfg->syslog_name : MLT_PROG,
-			m.cfg->syslog_facility, m.args.foreground) != 0) {
-		fprintf(stderr, "%s: fatal: syslog_facility = %s: unknown facility\n", MLT_PROG,
-			m.cfg->syslog_facility);
+			m.cfg->syslog_facility, m.args.foreground, getenv("GG_SYSLOG_SOCKET"),
+			err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);
 		gg_config_free(m.cfg);
 		return 1;
 	}
@@ -231,14 +231,18 @@ int main(int argc, char **argv)
 	if (open_socket(&m, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: fatal: %s\n", MLT_PROG, err);
 		gg_config_free(m.cfg);
+		gg_log_close(&m.log);
 		return 1;
 	}
 	if (!m.args.foreground) {
 		int parent_status;
+
+		gg_log_flush(&m.log);	/* a line queued now would be sent by both processes */
 		if (gg_daemon_background(MLT_PROG, &report_fd, &parent_status) != GG_OK) {
 			fprintf(stderr, "%s: fatal: cannot go to the background: %s\n", MLT_PROG,
 				strerror(errno));
 			gg_config_free(m.cfg);
+			gg_log_close(&m.log);
 			return 1;
 		}
 		if (parent_status >= 0)
@@ -246,6 +250,7 @@ int main(int argc, char **argv)
 	}
 	if (start_engine(&m, report_fd) != 0) {
 		gg_config_free(m.cfg);
+		gg_log_close(&m.log);
 		return 1;
 	}
 

@@ -26,7 +26,10 @@
  * new checks here, on this thread, and swaps them in; libmilter threads
  * never read the configuration, so nothing else needs to know, except the
  * queue's deadline (reloaded()).  They do log, while the host may reopen
- * syslog and change log_verbose: gg_log_reopen() is safe for that.  SPF
+ * syslog and change log_verbose: gg_log_reopen() is safe for that, and
+ * the syslog client's queue has its own mutex (daemon/syslog.h); lines this
+ * thread batches go out at the end of each turn's batch (on_flushed) and
+ * after the jobs a wake-up took were started (on_wake).  SPF
  * worker threads started by the reload get SIGHUP and SIGUSR1 blocked
  * (threads_begin/threads_end), as at start-up.
  */
@@ -162,6 +165,14 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	gg_log_flush(&w->m->log);
 }
 
+/* on_flushed - after each batch's verdicts: the lines the engine thread batched, one send */
+static void on_flushed(void *arg)
+{
+	struct mlt_worker *w = arg;
+
+	gg_log_flush(&w->m->log);
+}
+
 /* block_signals - SPF worker threads inherit the mask: keep SIGHUP and SIGUSR1 for this one */
 static void block_signals(sigset_t *old)
 {
@@ -276,6 +287,7 @@ int mlt_worker_start(struct milter *m, char *err, size_t errsize)
 		pthread_sigmask(SIG_SETMASK, &mask, NULL);
 		if (st != GG_OK)
 			goto fail;
+		gg_eval_on_flush(w->eval, on_flushed, w);
 	}
 	w->ev_wake = event_new(w->base, m->queue.wake_fd, EV_READ | EV_PERSIST, on_wake, w);
 	if (!w->ev_wake || event_add(w->ev_wake, NULL) != 0) {

@@ -180,6 +180,7 @@ static int startup_failed(struct policyd *pd, const char *fmt, ...)
 		close(pd->listen_fd[i]);
 	gg_config_free(pd->cfg);
 	pd->cfg = NULL;
+	gg_log_close(&pd->log);
 	return 1;
 }
 
@@ -206,16 +207,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (gg_log_open(&pd.log, pd.cfg->syslog_name[0] ? pd.cfg->syslog_name : PROG,
-			pd.cfg->syslog_facility, pd.args.foreground) != 0) {
-		return startup_failed(&pd, "syslog_facility = %s: unknown facility",
-				      pd.cfg->syslog_facility);
-	}
+			pd.cfg->syslog_facility, pd.args.foreground, getenv("GG_SYSLOG_SOCKET"),
+			err, sizeof(err)) != 0)
+		return startup_failed(&pd, "%s", err);
 	pd.log.verbose = pd.cfg->log_verbose;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(&pd);
 	if (policyd_bind(&pd, err, sizeof(err)) != 0)
 		return startup_failed(&pd, "%s", err);
 	if (!pd.args.foreground) {
+		gg_log_flush(&pd.log);	/* a line queued now would be sent by both processes */
 		int parent_status;
 		if (gg_daemon_background(PROG, &report_fd, &parent_status) != GG_OK)
 			return startup_failed(&pd, "cannot go to the background: %s", strerror(errno));
@@ -236,6 +237,7 @@ int main(int argc, char **argv)
 		for (int i = 0; i < pd.nlisten; i++)
 			close(pd.listen_fd[i]);
 		gg_config_free(pd.cfg);
+		gg_log_close(&pd.log);
 		return 1;
 	}
 	if (pd.store->notice[0] != '\0')
