@@ -1,6 +1,7 @@
 /*
  * keypack.c - packing text keys for Berkeley DB (see keypack.h)
  */
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -19,56 +20,42 @@
 static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789"
 			       ".-@_+=/#?%!&'*^`{}|~$:[],;";
 
-/* code_of - a character's six-bit code, 0 if it needs the escape */
-static unsigned code_of(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return (unsigned)(c - 'a') + 1;
-	if (c >= '0' && c <= '9')
-		return (unsigned)(c - '0') + 27;
-	if (c != '\0') {
-		const char *p = strchr(alphabet + 36, c);
-		if (p != NULL)
-			return (unsigned)(p - alphabet) + 1;
-	}
-	return 0;
-}
-
-struct bits {
-	unsigned char *out;
-	size_t n;		/* bytes written */
-	unsigned acc;		/* bits not yet written, in the low nbits */
-	unsigned nbits;
+/* code_of[c] - a character's six-bit code, 0 if it needs the escape */
+static const unsigned char code_of[256] = {
+	['a'] = 1, ['b'] = 2, ['c'] = 3, ['d'] = 4, ['e'] = 5, ['f'] = 6, ['g'] = 7, ['h'] = 8,
+	['i'] = 9, ['j'] = 10, ['k'] = 11, ['l'] = 12, ['m'] = 13, ['n'] = 14, ['o'] = 15, ['p'] = 16,
+	['q'] = 17, ['r'] = 18, ['s'] = 19, ['t'] = 20, ['u'] = 21, ['v'] = 22, ['w'] = 23, ['x'] = 24,
+	['y'] = 25, ['z'] = 26, ['0'] = 27, ['1'] = 28, ['2'] = 29, ['3'] = 30, ['4'] = 31, ['5'] = 32,
+	['6'] = 33, ['7'] = 34, ['8'] = 35, ['9'] = 36, ['.'] = 37, ['-'] = 38, ['@'] = 39, ['_'] = 40,
+	['+'] = 41, ['='] = 42, ['/'] = 43, ['#'] = 44, ['?'] = 45, ['%'] = 46, ['!'] = 47, ['&'] = 48,
+	['\''] = 49, ['*'] = 50, ['^'] = 51, ['`'] = 52, ['{'] = 53, ['}'] = 54, ['|'] = 55, ['~'] = 56,
+	['$'] = 57, [':'] = 58, ['['] = 59, [']'] = 60, [','] = 61, [';'] = 62,
 };
-
-static void put_bits(struct bits *b, unsigned v, unsigned width)
-{
-	b->acc = (b->acc << width) | v;
-	b->nbits += width;
-	while (b->nbits >= 8) {
-		b->nbits -= 8;
-		b->out[b->n++] = (unsigned char)(b->acc >> b->nbits);
-	}
-	b->acc &= (1u << b->nbits) - 1;
-}
 
 /* pack6 - text in six bits a character; returns the bytes written */
 static size_t pack6(const unsigned char *s, size_t len, unsigned char *out)
 {
-	struct bits b = { out, 0, 0, 0 };
+	uint64_t acc = 0;	/* bits not yet written, in the low nbits */
+	unsigned nbits = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		unsigned code = code_of(s[i]);
+		unsigned code = code_of[s[i]];
 		if (code != 0) {
-			put_bits(&b, code, 6);
+			acc = (acc << 6) | code;
+			nbits += 6;
 		} else {
-			put_bits(&b, SYM_ESCAPE, 6);
-			put_bits(&b, s[i], 8);
+			acc = (acc << 14) | (SYM_ESCAPE << 8) | s[i];
+			nbits += 14;
+		}
+		while (nbits >= 8) {
+			nbits -= 8;
+			out[n++] = (unsigned char)(acc >> nbits);
 		}
 	}
-	if (b.nbits > 0)
-		put_bits(&b, 0, 8 - b.nbits);	/* zero padding */
-	return b.n;
+	if (nbits > 0)
+		out[n++] = (unsigned char)(acc << (8 - nbits));	/* zero padding */
+	return n;
 }
 
 /* unpack6 - the inverse of pack6, appended to out at *pos; -1 if malformed */
@@ -106,6 +93,52 @@ static int unpack6(const unsigned char *p, size_t plen, char *out, size_t size, 
 	return 0;
 }
 
+/* dec - a decimal number of at most max written as printf would (no
+ * leading zero, no sign) at t[*i..len); -1 if there is none */
+static long dec(const char *t, size_t len, size_t *i, long max)
+{
+	size_t start = *i;
+	long v = 0;
+
+	while (*i < len && t[*i] >= '0' && t[*i] <= '9' && *i - start < 3) {
+		v = v * 10 + (t[*i] - '0');
+		(*i)++;
+	}
+	if (*i == start || v > max || (t[start] == '0' && *i - start > 1))
+		return -1;
+	return v;
+}
+
+/*
+ * pack_v4 - the common case without the C library: "192.0.2.0/24" exactly
+ * as gg_addr_format_net() writes an IPv4 network (four canonical decimal
+ * bytes, a canonical prefix, no bits set beyond it); 0 if text is not that
+ */
+static size_t pack_v4(const char *t, size_t len, unsigned char *out)
+{
+	unsigned char a[4];
+	size_t i = 0;
+	long v, prefix;
+	uint32_t addr, mask;
+
+	for (int k = 0; k < 4; k++) {
+		if ((v = dec(t, len, &i, 255)) < 0 || i >= len || t[i] != (k < 3 ? '.' : '/'))
+			return 0;
+		a[k] = (unsigned char)v;
+		i++;
+	}
+	if ((prefix = dec(t, len, &i, 32)) < 0 || i != len)
+		return 0;
+	addr = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
+	mask = prefix == 0 ? 0 : UINT32_MAX << (32 - prefix);
+	if ((addr & ~mask) != 0)
+		return 0;
+	out[0] = CLIENT_V4;
+	out[1] = (unsigned char)prefix;
+	memcpy(out + 2, a, ((size_t)prefix + 7) / 8);
+	return 2 + ((size_t)prefix + 7) / 8;
+}
+
 /*
  * pack_net - "192.0.2.0/24" or "2001:db8::/64" exactly as
  * gg_addr_format_net() spells it, as family, prefix and prefix bytes;
@@ -119,6 +152,8 @@ static size_t pack_net(const char *text, size_t len, unsigned char *out)
 
 	if (len == 0 || len >= sizeof(buf) || memchr(text, '/', len) == NULL)
 		return 0;
+	if (memchr(text, ':', len) == NULL)
+		return pack_v4(text, len, out);
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	if (gg_cidr_parse(buf, &c) != GG_OK)

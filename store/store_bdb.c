@@ -68,6 +68,11 @@ struct store_bdb {
 	DB_ENV *env;
 	DB *db;
 	DB_TXN *txn;
+	/* The last key packed: a request reads a triplet, then writes it. */
+	char last_text[GG_KEY_MAX];
+	size_t last_tlen;
+	unsigned char last_packed[GG_KEYPACK_MAX];
+	size_t last_plen;		/* 0: none yet */
 	unsigned char *expire_key;	/* where the expiry walk resumes */
 	size_t expire_klen;		/* 0: start from the beginning */
 	/* Background maintenance thread. */
@@ -187,16 +192,24 @@ static void dbt_in(DBT *d, const void *p, size_t len)
 	d->size = (u_int32_t)len;
 }
 
-/* key_in - the packed form of a text key; GG_ETOOBIG past GG_KEY_MAX */
-static enum gg_status key_in(struct store_bdb *s, DBT *d, const void *key, size_t klen,
-			     unsigned char *buf)
+/*
+ * key_in - the packed form of a text key (the last one packed is kept, so
+ * a put after a get of the same key packs it once); GG_ETOOBIG past
+ * GG_KEY_MAX
+ */
+static enum gg_status key_in(struct store_bdb *s, DBT *d, const void *key, size_t klen)
 {
 	if (klen > GG_KEY_MAX) {
 		snprintf(s->base.error, sizeof(s->base.error), "key of %zu bytes: longer than %d",
 			 klen, GG_KEY_MAX);
 		return GG_ETOOBIG;
 	}
-	dbt_in(d, buf, gg_keypack_pack(key, klen, buf));
+	if (s->last_plen == 0 || klen != s->last_tlen || memcmp(key, s->last_text, klen) != 0) {
+		s->last_plen = gg_keypack_pack(key, klen, s->last_packed);
+		memcpy(s->last_text, key, klen);
+		s->last_tlen = klen;
+	}
+	dbt_in(d, s->last_packed, s->last_plen);
 	return GG_OK;
 }
 
@@ -204,11 +217,10 @@ static enum gg_status bdb_get(struct gg_store *gs, const void *key, size_t klen,
 			      void *val, size_t vsize, size_t *vlen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
-	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k, d;
 	int ret;
 
-	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+	if (key_in(s, &k, key, klen) != GG_OK)
 		return GG_ETOOBIG;
 	memset(&d, 0, sizeof(d));
 	d.data = val;
@@ -232,11 +244,10 @@ static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
 			      const void *val, size_t vlen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
-	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k, d;
 	int ret;
 
-	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+	if (key_in(s, &k, key, klen) != GG_OK)
 		return GG_ETOOBIG;
 	dbt_in(&d, val, vlen);
 	if ((ret = s->db->put(s->db, s->txn, &k, &d, 0)) != 0)
@@ -247,11 +258,10 @@ static enum gg_status bdb_put(struct gg_store *gs, const void *key, size_t klen,
 static enum gg_status bdb_del(struct gg_store *gs, const void *key, size_t klen)
 {
 	struct store_bdb *s = (struct store_bdb *)gs;
-	unsigned char kbuf[GG_KEYPACK_MAX];
 	DBT k;
 	int ret;
 
-	if (key_in(s, &k, key, klen, kbuf) != GG_OK)
+	if (key_in(s, &k, key, klen) != GG_OK)
 		return GG_ETOOBIG;
 	ret = s->db->del(s->db, s->txn, &k, 0);
 	if (ret == DB_NOTFOUND)
