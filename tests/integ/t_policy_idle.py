@@ -34,16 +34,8 @@ L.PORT = PORT
 NCONN = 2000
 MAX_PER_CONN = 10 * 1024
 MAX_LINE = 4096
-failures = 0
-
-
-def report(ok, what, why=""):
-    global failures
-    if ok:
-        print("PASS: %s %s" % (NAME, what), flush=True)
-    else:
-        failures += 1
-        print("FAIL: %s %s (%s)" % (NAME, what, why), flush=True)
+L.NAME = NAME
+report = L.report   # PASS:/FAIL: lines; L.failures counts the failures
 
 
 def memory(pid):
@@ -151,7 +143,7 @@ def main():
             d.stop()
         report(d.proc is not None and d.proc.returncode == 0, "SIGTERM stops the daemon with status 0",
                str(d.proc.returncode if d.proc else None))
-    return 1 if failures else 0
+    return 1 if L.failures else 0
 
 
 def run(d):

@@ -39,17 +39,14 @@ LOADGEN = os.path.join(BUILD, "bench", "gg-loadgen")
 NAME = "t_syslog"
 PORT = int(os.environ.get("GG_PORT_BASE", str(20000 + os.getpid() % 30000))) + 11
 MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
-failures = 0
 daemons = []    # pids of the daemons started here, stopped at exit if still running
 
 
-def report(ok, what, why=""):
-    global failures
-    if ok:
-        print("PASS: %s %s" % (NAME, what), flush=True)
-    else:
-        failures += 1
-        print("FAIL: %s %s (%s)" % (NAME, what, why), flush=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import t_policy_limits as tp  # noqa: E402  (report: the PASS:/FAIL: lines every test prints)
+
+tp.NAME = NAME
+report = tp.report
 
 
 class Syslogd:
@@ -390,7 +387,7 @@ def main():
             print("# kept %s" % run)
         else:
             shutil.rmtree(run, ignore_errors=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(1 if tp.failures else 0)
 
 
 if __name__ == "__main__":
