@@ -140,11 +140,19 @@ static sfsistat mlt_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		(void)smfi_setpriv(ctx, NULL);
 		free(c);
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	/*
+	 * malloc, not calloc: the struct is 5.5 KB, mostly buffers that are
+	 * NUL-terminated at offset 0 below; zeroing all of it for every
+	 * connection was 6 % of the milter's instructions per message.
+	 */
+	if ((c = malloc(sizeof(*c))) == NULL) {
 		gg_log_err(&m->log, "out of memory for a new connection; letting it through "
 			   "unchecked");
 		return SMFIS_CONTINUE;
 	}
+	c->passthrough = 0;
+	c->msgno = 0;
+	reset_message(c);
 	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		gg_log_err(&m->log, "smfi_setpriv failed; letting the connection through unchecked");
 		free(c);
