@@ -440,8 +440,10 @@ static void decide_alone(struct gg_engine *e, struct work *w, uint64_t now)
 			gg_store_prefetch(e->store, k, keys, lens);
 		}
 		if ((st = greylist_ops(e, &p, now, w)) == GG_OK &&
-		    (st = gg_store_commit(e->store)) == GG_OK)
+		    (st = gg_store_commit(e->store)) == GG_OK) {
+			e->stats.commits++;
 			break;
+		}
 		gg_store_abort(e->store);
 	}
 	if (st != GG_OK)
@@ -505,10 +507,12 @@ void gg_engine_eval_batch(struct gg_engine *e, const struct gg_engine_item *item
 		for (i = 0; i < n && st == GG_OK; i++)
 			if (w[i].pending)
 				st = greylist_ops(e, &p, now, &w[i]);
-		if (st == GG_OK)
-			st = gg_store_commit(e->store);
-		else
+		if (st == GG_OK) {
+			if ((st = gg_store_commit(e->store)) == GG_OK)
+				e->stats.commits++;
+		} else {
 			gg_store_abort(e->store);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		if (!w[i].pending)

@@ -76,6 +76,7 @@ struct gg_engine_item {
 struct gg_engine_stats {
 	unsigned long requests, accepted, greylisted, whitelisted, tagged, rejected, db_errors,
 		corrupt_records;
+	unsigned long commits;		/* store transactions committed (batches and single requests) */
 };
 
 struct gg_engine {

@@ -63,6 +63,15 @@ struct mlt_conn {
 	char hdr_greylist[MLT_HEADER_MAX];	/* X-Greylist to add at EOM, or "" */
 	char hdr_score[MLT_HEADER_MAX];		/* X-Spam-Score */
 	char hdr_spf[MLT_HEADER_MAX];		/* Received-SPF */
+	/*
+	 * The recipient being asked about and its answer (6 KB), here rather
+	 * than on the stack: libmilter runs every connection on a new thread,
+	 * and glibc gives each new thread stack pages it has to fault in
+	 * again, while this heap block is reused warm from connection to
+	 * connection.
+	 */
+	struct gg_request req;
+	struct mlt_answer ans;
 };
 
 /* set - a bounded request field from a C string */
@@ -140,11 +149,19 @@ static sfsistat mlt_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		(void)smfi_setpriv(ctx, NULL);
 		free(c);
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	/*
+	 * malloc, not calloc: the struct is 12 KB, mostly buffers that are
+	 * NUL-terminated at offset 0 below; zeroing all of it for every
+	 * connection was 6 % of the milter's instructions per message.
+	 */
+	if ((c = malloc(sizeof(*c))) == NULL) {
 		gg_log_err(&m->log, "out of memory for a new connection; letting it through "
 			   "unchecked");
 		return SMFIS_CONTINUE;
 	}
+	c->passthrough = 0;
+	c->msgno = 0;
+	reset_message(c);
 	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		gg_log_err(&m->log, "smfi_setpriv failed; letting the connection through unchecked");
 		free(c);
@@ -245,28 +262,30 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct milter *m = the_milter;
 	struct mlt_conn *c = smfi_getpriv(ctx);
-	struct gg_request req;
-	struct mlt_answer ans;
+	struct gg_request *req;
+	struct mlt_answer *ans;
 	enum mlt_outcome o;
 	const char *qid;
 	char why[120];
 
 	if (c == NULL || c->passthrough)
 		return SMFIS_CONTINUE;
-	req = c->tmpl;
-	strip_address(&req, GG_RF_RECIPIENT, argv != NULL ? argv[0] : NULL);
-	set(&req, GG_RF_PROTOCOL_STATE, "RCPT");
+	req = &c->req;
+	ans = &c->ans;
+	*req = c->tmpl;
+	strip_address(req, GG_RF_RECIPIENT, argv != NULL ? argv[0] : NULL);
+	set(req, GG_RF_PROTOCOL_STATE, "RCPT");
 	qid = symval(ctx, "i");
-	set(&req, GG_RF_QUEUE_ID, qid ? qid : "");
+	set(req, GG_RF_QUEUE_ID, qid ? qid : "");
 	if (c->instance[0] == '\0') {
 		if (qid != NULL)
 			(void)gg_strcpy(c->instance, sizeof(c->instance), qid);
 		else
 			snprintf(c->instance, sizeof(c->instance), "milter.%lu.%lu", c->serial, c->msgno);
 	}
-	set(&req, GG_RF_INSTANCE, c->instance);
+	set(req, GG_RF_INSTANCE, c->instance);
 
-	o = mlt_queue_ask(&m->queue, &req, &ans);
+	o = mlt_queue_ask(&m->queue, req, ans);
 	if (o != MLT_DECIDED) {
 		switch (o) {
 		case MLT_TIMEOUT:
@@ -284,24 +303,24 @@ static sfsistat mlt_envrcpt(SMFICTX *ctx, char **argv)
 			snprintf(why, sizeof(why), "out of memory; failing open");
 			break;
 		}
-		gg_vlog_failopen(&m->log, &req, mlt_outcome_str(o), why);
+		gg_vlog_failopen(&m->log, req, mlt_outcome_str(o), why);
 		return SMFIS_CONTINUE;
 	}
-	gg_vlog_verdict(&m->log, 0, &req, &ans.verdict);
-	remember(c->hdr_spf, ans.verdict.received_spf);
-	switch (ans.verdict.action) {
+	gg_vlog_verdict(&m->log, 0, req, &ans->verdict);
+	remember(c->hdr_spf, ans->verdict.received_spf);
+	switch (ans->verdict.action) {
 	case GG_ACTION_GREYLIST:
-		set_reply(ctx, &req, &ans.verdict);
+		set_reply(ctx, req, &ans->verdict);
 		return SMFIS_TEMPFAIL;
 	case GG_ACTION_REJECT:
-		set_reply(ctx, &req, &ans.verdict);
+		set_reply(ctx, req, &ans->verdict);
 		return SMFIS_REJECT;
 	case GG_ACTION_TAG:
-		remember(c->hdr_score, ans.verdict.header);
+		remember(c->hdr_score, ans->verdict.header);
 		return SMFIS_CONTINUE;
 	case GG_ACTION_ACCEPT:
-		if (strncasecmp(ans.verdict.header, "X-Greylist:", 11) == 0)
-			remember(c->hdr_greylist, ans.verdict.header);
+		if (strncasecmp(ans->verdict.header, "X-Greylist:", 11) == 0)
+			remember(c->hdr_greylist, ans->verdict.header);
 		return SMFIS_CONTINUE;
 	}
 	return SMFIS_CONTINUE;

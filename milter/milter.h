@@ -77,7 +77,7 @@ struct mlt_queue {
 	struct gg_list waiting;		/* jobs the engine thread has not taken, oldest first */
 	size_t len;
 	size_t max;			/* MLT_QUEUE_MAX; a test may lower it */
-	int wake_fd;			/* eventfd: readable while jobs wait */
+	int wake_fd;			/* eventfd: written when a job joins an empty list */
 	int stopping;			/* no new jobs; answer STOPPING at once */
 	long wait_ms;			/* how long an asker waits */
 	/* Statistics (under the lock). */
@@ -110,9 +110,10 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 			       struct mlt_answer *ans);
 /*
  * Engine thread: move every waiting job, oldest first, onto *taken (an
- * initialised head; jobs are linked by their link); *stopping if shutting down.
+ * initialised head; jobs are linked by their link); *stopping if shutting
+ * down.  Returns the number of jobs moved.
  */
-void mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping);
+size_t mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping);
 /* Engine thread: has the asker given up on this job? */
 int mlt_queue_abandoned(struct mlt_queue *q, struct mlt_job *j);
 /* Engine thread: hand a job back (or free it if its asker gave up); j is gone after this. */

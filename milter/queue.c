@@ -3,10 +3,14 @@
  *
  * mlt_queue_ask() runs on a libmilter thread: it copies one request into a
  * new job, appends it to a mutex-protected list, wakes the engine thread
- * through an eventfd and waits on the job's own condition variable until
+ * through an eventfd if the list was empty (a non-empty list has a wake-up
+ * pending already) and waits on the job's own condition variable until
  * the engine thread has answered, at most wait_ms (dns_timeout plus two
  * seconds) by the monotonic clock.  The engine thread takes every waiting
- * job at once (mlt_queue_take()), decides each and hands it back with
+ * job at once (mlt_queue_take(): it drains the eventfd first, then empties
+ * the list, so a job appended in between is taken now and one appended
+ * after finds the list empty and wakes it again), decides them as one
+ * batch with one commit (checks/eval.h) and hands each back with
  * mlt_queue_finish().
  *
  * Ownership: the asker allocates a job and frees it once it is answered.
@@ -159,9 +163,9 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 	}
 	gg_clock_deadline(&deadline, q->wait_ms);
 	gg_list_push_back(&q->waiting, &j->link);
-	q->len++;
 	j->queued = 1;
-	wake(q);
+	if (q->len++ == 0)
+		wake(q);	/* else the engine thread has a wake-up pending and takes this one too */
 	while (!j->done && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&j->cond, &q->lock, &deadline);
 	if (!j->done) {
@@ -185,12 +189,14 @@ enum mlt_outcome mlt_queue_ask(struct mlt_queue *q, const struct gg_request *req
 	return o;
 }
 
-/* mlt_queue_take - every waiting job, oldest first */
-void mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping)
+/* mlt_queue_take - every waiting job, oldest first; returns how many */
+size_t mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping)
 {
 	struct gg_list *l;
 	uint64_t n;
+	size_t len;
 
+	/* Drained before the list is emptied: see the header comment. */
 	if (q->wake_fd >= 0 && read(q->wake_fd, &n, sizeof(n)) < 0) {
 		/* EAGAIN: already drained; the list below is what counts. */
 	}
@@ -198,9 +204,11 @@ void mlt_queue_take(struct mlt_queue *q, struct gg_list *taken, int *stopping)
 	for (l = gg_list_first(&q->waiting); l != NULL; l = gg_list_next(&q->waiting, l))
 		gg_list_entry(l, struct mlt_job, link)->queued = 0;
 	gg_list_move(taken, &q->waiting);
+	len = q->len;
 	q->len = 0;
 	*stopping = q->stopping;
 	pthread_mutex_unlock(&q->lock);
+	return len;
 }
 
 /* mlt_queue_abandoned - did the asker give up? */
