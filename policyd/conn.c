@@ -28,7 +28,6 @@
  * one read and one write.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -210,21 +209,36 @@ static void enqueue(struct conn *c)
 		c->busy = 1;
 }
 
+/*
+ * send_action - "action=VERB TEXT" and the empty line, copied rather than
+ * printed (one per request); DUNNO if it would not fit in 1100 bytes, which
+ * a verdict's text and header always do
+ */
+static int send_action(struct conn *c, const char *verb, size_t vlen, const char *text)
+{
+	char buf[1100];
+	size_t tlen = strlen(text);
+
+	if (vlen + tlen + 2 >= sizeof(buf))
+		return send_bytes(c, DUNNO, sizeof(DUNNO) - 1);
+	memcpy(buf, verb, vlen);
+	memcpy(buf + vlen, text, tlen);
+	memcpy(buf + vlen + tlen, "\n\n", 2);
+	return send_bytes(c, buf, vlen + tlen + 2);
+}
+
+#define VERB(s) s, sizeof(s) - 1
+
 /* render - the policy protocol answer for a verdict */
 static int render(struct conn *c, const struct gg_request *req, const struct gg_verdict *v)
 {
-	char buf[1100];
-	int n;
-
 	if (req->stage == GG_STAGE_RCPT || v->action != GG_ACTION_ACCEPT || v->db_error)
 		gg_vlog_verdict(&c->pd->log, 1, req, v);
 	switch (v->action) {
 	case GG_ACTION_GREYLIST:
-		n = snprintf(buf, sizeof(buf), "action=DEFER_IF_PERMIT %s\n\n", v->text);
-		break;
+		return send_action(c, VERB("action=DEFER_IF_PERMIT "), v->text);
 	case GG_ACTION_REJECT:
-		n = snprintf(buf, sizeof(buf), "action=REJECT %s\n\n", v->text);
-		break;
+		return send_action(c, VERB("action=REJECT "), v->text);
 	default:
 		/*
 		 * One X-Greylist (or X-Spam-Score) per message, however many
@@ -237,15 +251,10 @@ static int render(struct conn *c, const struct gg_request *req, const struct gg_
 			if (req->stage == GG_STAGE_RCPT)
 				(void)gg_strcpy(c->header_instance, sizeof(c->header_instance),
 						req->instance);
-			n = snprintf(buf, sizeof(buf), "action=PREPEND %s\n\n", v->header);
-		} else {
-			return send_bytes(c, DUNNO, sizeof(DUNNO) - 1);
+			return send_action(c, VERB("action=PREPEND "), v->header);
 		}
-		break;
-	}
-	if (n < 0 || (size_t)n >= sizeof(buf))
 		return send_bytes(c, DUNNO, sizeof(DUNNO) - 1);
-	return send_bytes(c, buf, (size_t)n);
+	}
 }
 
 /* on_decided - the pipeline is done with one request of c: answer it */

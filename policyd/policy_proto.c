@@ -2,31 +2,77 @@
  * policy_proto.c - policy delegation request parsing, and the pool of
  *                  connection memory it parses from and into (see policy_proto.h)
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policyd/policy_proto.h"
 #include "lib/util.h"
 
-#define A(name, field) { name, sizeof(name) - 1, field }
-static const struct {
-	const char *name;
-	size_t len;
-	enum gg_req_field field;
-} attrs[] = {
-	A("request", GG_RF_REQUEST),
-	A("protocol_state", GG_RF_PROTOCOL_STATE),
-	A("client_address", GG_RF_CLIENT_ADDRESS),
-	A("client_name", GG_RF_CLIENT_NAME),
-	A("reverse_client_name", GG_RF_REVERSE_CLIENT_NAME),
-	A("helo_name", GG_RF_HELO_NAME),
-	A("sender", GG_RF_SENDER),
-	A("recipient", GG_RF_RECIPIENT),
-	A("instance", GG_RF_INSTANCE),
-	A("queue_id", GG_RF_QUEUE_ID),
-	A("sasl_username", GG_RF_SASL_USERNAME),
-};
-#undef A
+/*
+ * lookup - 1 and the field *f a known attribute name fills, or 0
+ *
+ * A switch on the name's length, then one memcmp (its length is a constant,
+ * so the compiler inlines it); where two known names share a length their
+ * first bytes differ.  An unknown name (most of what Postfix sends) costs a
+ * jump and at most one compare.
+ */
+static int lookup(const char *n, size_t len, enum gg_req_field *f)
+{
+#define IS(s, field) (memcmp(n, s, sizeof(s) - 1) == 0 ? (*f = (field), 1) : 0)
+	switch (len) {
+	case 6:		return IS("sender", GG_RF_SENDER);
+	case 7:		return IS("request", GG_RF_REQUEST);
+	case 8:		return n[0] == 'i' ? IS("instance", GG_RF_INSTANCE)
+					   : IS("queue_id", GG_RF_QUEUE_ID);
+	case 9:		return n[0] == 'h' ? IS("helo_name", GG_RF_HELO_NAME)
+					   : IS("recipient", GG_RF_RECIPIENT);
+	case 11:	return IS("client_name", GG_RF_CLIENT_NAME);
+	case 13:	return IS("sasl_username", GG_RF_SASL_USERNAME);
+	case 14:	return n[0] == 'p' ? IS("protocol_state", GG_RF_PROTOCOL_STATE)
+					   : IS("client_address", GG_RF_CLIENT_ADDRESS);
+	case 19:	return IS("reverse_client_name", GG_RF_REVERSE_CLIENT_NAME);
+	default:	return 0;
+	}
+#undef IS
+}
+
+/* bad_byte - NUL and the other control bytes but tab, and DEL */
+static inline int bad_byte(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
+/*
+ * has_bad - does line[0..len) hold a bad byte?
+ *
+ * Eight bytes at a time: (x - 0x20..20) & ~x & 0x80..80 is non-zero exactly
+ * when some byte of x is below 0x20 (the classic "hasless", exact for any
+ * bound up to 0x80), and the same test on x ^ 0x7f..7f with bound 1 finds
+ * DEL.  Only a word that may hold a tab, which is allowed, is looked at byte
+ * by byte, so the answer is the same as testing every byte with bad_byte().
+ */
+static int has_bad(const char *line, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, line + i, 8);
+		y = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs) {
+			for (size_t j = i; j < i + 8; j++)
+				if (bad_byte((unsigned char)line[j]))
+					return 1;
+		}
+	}
+	for (; i < len; i++)
+		if (bad_byte((unsigned char)line[i]))
+			return 1;
+	return 0;
+}
 
 /* gg_policy_begin - reset for the next request */
 void gg_policy_begin(struct gg_policy_req *pr)
@@ -53,6 +99,7 @@ int gg_policy_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
 {
 	const char *eq;
 	size_t nlen;
+	enum gg_req_field f;
 
 	pr->size += len + 1;
 	if (len > 0 && line[len - 1] == '\r')
@@ -73,25 +120,20 @@ int gg_policy_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
 		fail(pr, GG_PE_LINE, line, len);
 		return 0;
 	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)line[i];
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
-			fail(pr, GG_PE_BINARY, line, len);
-			return 0;
-		}
+	if (has_bad(line, len)) {
+		fail(pr, GG_PE_BINARY, line, len);
+		return 0;
 	}
 	if ((eq = memchr(line, '=', len)) == NULL || eq == line) {
 		fail(pr, GG_PE_SYNTAX, line, len);
 		return 0;
 	}
 	nlen = (size_t)(eq - line);
-	for (size_t i = 0; i < GG_ARRAY_LEN(attrs); i++) {
-		if (attrs[i].len != nlen || memcmp(attrs[i].name, line, nlen) != 0)
-			continue;
-		enum gg_status st = gg_request_set(&pr->req, attrs[i].field, eq + 1, len - nlen - 1);
-		if (st == GG_EINVAL || (st != GG_OK && attrs[i].field == GG_RF_CLIENT_ADDRESS))
+	if (lookup(line, nlen, &f)) {
+		/* Unknown attributes are ignored: Postfix keeps adding them. */
+		enum gg_status st = gg_request_set(&pr->req, f, eq + 1, len - nlen - 1);
+		if (st == GG_EINVAL || (st != GG_OK && f == GG_RF_CLIENT_ADDRESS))
 			fail(pr, GG_PE_VALUE, line, len);
-		break;
 	}
 	return 0;
 }

@@ -7,7 +7,10 @@
  * without buffering an over-long line, and reports it here with
  * gg_policy_overlong()); this module applies the other limits, maps known
  * attributes onto a struct gg_request and ignores unknown ones, because
- * Postfix keeps adding attributes.
+ * Postfix keeps adding attributes.  Cost per line: one pass over it for
+ * control bytes, eight bytes at a time, a memchr for '=', and a switch on
+ * the name's length with at most one compare, so the twenty-odd attributes
+ * of a Postfix request that greygate does not use cost little.
  *
  * A request with any problem is still read to its end so the stream stays
  * framed; the first problem is recorded and the caller answers DUNNO.

@@ -407,6 +407,397 @@ static void test_tab_allowed(void **state)
 	assert_string_equal(pr.req.helo_name, "a\tb");
 }
 
+/*
+ * The attribute scanner against a plain model: ref_line() is the parser as
+ * it was before it scanned eight bytes at a time and looked names up with a
+ * switch (a byte loop, then a linear compare against the table), and every
+ * case below must leave the same request, error and detail in both.
+ */
+
+static const struct { const char *name; enum gg_req_field field; size_t size; } known[] = {
+	{ "request", GG_RF_REQUEST, sizeof(((struct gg_request *)0)->request) },
+	{ "protocol_state", GG_RF_PROTOCOL_STATE, sizeof(((struct gg_request *)0)->protocol_state) },
+	{ "client_address", GG_RF_CLIENT_ADDRESS, sizeof(((struct gg_request *)0)->client_address) },
+	{ "client_name", GG_RF_CLIENT_NAME, sizeof(((struct gg_request *)0)->client_name) },
+	{ "reverse_client_name", GG_RF_REVERSE_CLIENT_NAME,
+	  sizeof(((struct gg_request *)0)->reverse_client_name) },
+	{ "helo_name", GG_RF_HELO_NAME, sizeof(((struct gg_request *)0)->helo_name) },
+	{ "sender", GG_RF_SENDER, sizeof(((struct gg_request *)0)->sender) },
+	{ "recipient", GG_RF_RECIPIENT, sizeof(((struct gg_request *)0)->recipient) },
+	{ "instance", GG_RF_INSTANCE, sizeof(((struct gg_request *)0)->instance) },
+	{ "queue_id", GG_RF_QUEUE_ID, sizeof(((struct gg_request *)0)->queue_id) },
+	{ "sasl_username", GG_RF_SASL_USERNAME, sizeof(((struct gg_request *)0)->sasl_username) },
+};
+
+static void ref_fail(struct gg_policy_req *pr, enum gg_policy_error e, const char *what, size_t len)
+{
+	if (pr->error != GG_PE_NONE)
+		return;
+	pr->error = e;
+	gg_sanitize(pr->errdetail, sizeof(pr->errdetail), what, len, 60);
+}
+
+static int ref_line(struct gg_policy_req *pr, const struct gg_policy_limits *lim,
+		    const char *line, size_t len)
+{
+	const char *eq;
+	size_t nlen;
+
+	pr->size += len + 1;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return 1;
+	if (pr->error == GG_PE_SIZE || pr->error == GG_PE_ATTRIBUTES)
+		return 0;
+	if (pr->size > lim->max_request) {
+		ref_fail(pr, GG_PE_SIZE, line, len);
+		return 0;
+	}
+	if (++pr->nattrs > lim->max_attributes) {
+		ref_fail(pr, GG_PE_ATTRIBUTES, line, len);
+		return 0;
+	}
+	if (len > lim->max_line) {
+		ref_fail(pr, GG_PE_LINE, line, len);
+		return 0;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			ref_fail(pr, GG_PE_BINARY, line, len);
+			return 0;
+		}
+	}
+	if ((eq = memchr(line, '=', len)) == NULL || eq == line) {
+		ref_fail(pr, GG_PE_SYNTAX, line, len);
+		return 0;
+	}
+	nlen = (size_t)(eq - line);
+	for (size_t i = 0; i < GG_ARRAY_LEN(known); i++) {
+		if (strlen(known[i].name) != nlen || memcmp(known[i].name, line, nlen) != 0)
+			continue;
+		enum gg_status st = gg_request_set(&pr->req, known[i].field, eq + 1, len - nlen - 1);
+		if (st == GG_EINVAL || (st != GG_OK && known[i].field == GG_RF_CLIENT_ADDRESS))
+			ref_fail(pr, GG_PE_VALUE, line, len);
+		break;
+	}
+	return 0;
+}
+
+/* field_of - a request's field by its enum (the test's own map) */
+static const char *field_of(const struct gg_request *r, enum gg_req_field f)
+{
+	switch (f) {
+	case GG_RF_CLIENT_ADDRESS:	return r->client_address;
+	case GG_RF_CLIENT_NAME:		return r->client_name;
+	case GG_RF_REVERSE_CLIENT_NAME:	return r->reverse_client_name;
+	case GG_RF_HELO_NAME:		return r->helo_name;
+	case GG_RF_SENDER:		return r->sender;
+	case GG_RF_RECIPIENT:		return r->recipient;
+	case GG_RF_INSTANCE:		return r->instance;
+	case GG_RF_QUEUE_ID:		return r->queue_id;
+	case GG_RF_SASL_USERNAME:	return r->sasl_username;
+	case GG_RF_PROTOCOL_STATE:	return r->protocol_state;
+	case GG_RF_REQUEST:		return r->request;
+	default:			return NULL;
+	}
+}
+
+/*
+ * same_as_ref - feed lines (n of them, with lengths) to the parser and to
+ * the model; fail with label unless both end alike in every observable way
+ */
+static void same_as_ref(const char *label, const struct gg_policy_limits *lim,
+			const char *const *lines, const size_t *lens, size_t n)
+{
+	struct gg_policy_req a, b;
+
+	gg_policy_begin(&a);
+	gg_policy_begin(&b);
+	for (size_t i = 0; i < n; i++) {
+		int ea = gg_policy_line(&a, lim, lines[i], lens[i]);
+		int eb = ref_line(&b, lim, lines[i], lens[i]);
+		if (ea != eb)
+			fail_msg("%s: line %zu: end of request %d, model %d", label, i, ea, eb);
+	}
+	if (a.error != b.error || strcmp(a.errdetail, b.errdetail) != 0)
+		fail_msg("%s: error %s '%s', model %s '%s'", label, gg_policy_error_str(a.error),
+			 a.errdetail, gg_policy_error_str(b.error), b.errdetail);
+	if (a.nattrs != b.nattrs || a.size != b.size)
+		fail_msg("%s: %zu attributes %zu bytes, model %zu %zu", label, a.nattrs, a.size,
+			 b.nattrs, b.size);
+	if (a.req.seen != b.req.seen || a.req.truncated != b.req.truncated ||
+	    a.req.stage != b.req.stage)
+		fail_msg("%s: seen %#x truncated %#x stage %d, model %#x %#x %d", label, a.req.seen,
+			 a.req.truncated, (int)a.req.stage, b.req.seen, b.req.truncated,
+			 (int)b.req.stage);
+	for (int f = 0; f < GG_RF_COUNT; f++)
+		if (strcmp(field_of(&a.req, (enum gg_req_field)f),
+			   field_of(&b.req, (enum gg_req_field)f)) != 0)
+			fail_msg("%s: field %d '%s', model '%s'", label, f,
+				 field_of(&a.req, (enum gg_req_field)f),
+				 field_of(&b.req, (enum gg_req_field)f));
+}
+
+/* one_as_ref - a single line, alone in its request */
+static void one_as_ref(const char *label, const struct gg_policy_limits *lim, const char *line,
+		       size_t len)
+{
+	const char *lines[] = { line };
+	size_t lens[] = { len };
+
+	same_as_ref(label, lim, lines, lens, 1);
+}
+
+static void test_every_byte_everywhere(void **state)
+{
+	/*
+	 * Each byte value at each offset of lines of 1 to 40 bytes (every
+	 * alignment of the 8-byte scan and of its tail), in the name and in
+	 * the value of a known and of an unknown attribute.
+	 */
+	static const char *const bases[] = {
+		"sender=alice@example.org.example.org.example.org",
+		"x_unknown_attribute=some value of some length here",
+		"client_address=192.0.2.7 2001:db8::1 and more bytes",
+	};
+	char line[64], label[96];
+
+	(void)state;
+	for (size_t k = 0; k < GG_ARRAY_LEN(bases); k++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t pos = 0; pos < len; pos++)
+				for (int c = 0; c < 256; c++) {
+					memcpy(line, bases[k], len);
+					line[pos] = (char)c;
+					snprintf(label, sizeof(label), "base %zu len %zu byte %#x at %zu",
+						 k, len, c, pos);
+					one_as_ref(label, &deflim, line, len);
+				}
+}
+
+static void test_bad_byte_results(void **state)
+{
+	/* Not only the same as the model: exactly the bytes below 0x20 but tab, and DEL. */
+	char line[32];
+	struct gg_policy_req pr;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int bad = (c < 0x20 && c != '\t') || c == 0x7f;
+		for (size_t pos = 7; pos < 24; pos++) {
+			memcpy(line, "sender=abcdefghijklmnopqrstuv", 24);
+			line[pos] = (char)c;
+			gg_policy_begin(&pr);
+			/* A CR at the very end is the line end's, not the line's. */
+			(void)gg_policy_line(&pr, &deflim, line, 24);
+			if (c == '\r' && pos == 23)
+				assert_int_equal(pr.error, GG_PE_NONE);
+			else if (pr.error != (bad ? GG_PE_BINARY : GG_PE_NONE))
+				fail_msg("byte %#x at %zu: %s", c, pos, gg_policy_error_str(pr.error));
+		}
+	}
+}
+
+static void test_names_one_char_off(void **state)
+{
+	/*
+	 * Every known name with one byte replaced by every other value, one
+	 * byte cut from either end, and one byte added at either end: all
+	 * unknown (so nothing set), and the same as the model.
+	 */
+	char line[64], label[96];
+	struct gg_policy_req pr;
+
+	(void)state;
+	for (size_t k = 0; k < GG_ARRAY_LEN(known); k++) {
+		const char *name = known[k].name;
+		size_t nl = strlen(name);
+
+		for (size_t pos = 0; pos < nl; pos++)
+			for (int c = 0x20; c < 256; c++) {
+				if (c == (unsigned char)name[pos] || c == 0x7f || c == '=')
+					continue;
+				memcpy(line, name, nl);
+				line[pos] = (char)c;
+				memcpy(line + nl, "=v", 2);
+				snprintf(label, sizeof(label), "%s with %#x at %zu", name, c, pos);
+				one_as_ref(label, &deflim, line, nl + 2);
+				gg_policy_begin(&pr);
+				(void)gg_policy_line(&pr, &deflim, line, nl + 2);
+				if (pr.req.seen != 0 || pr.error != GG_PE_NONE)
+					fail_msg("%s: taken as known", label);
+			}
+		for (int cut = 0; cut < 2; cut++) {
+			size_t l = (size_t)sprintf(line, "%.*s=v", (int)(nl - 1), name + (cut ? 1 : 0));
+			one_as_ref(name, &deflim, line, l);
+			gg_policy_begin(&pr);
+			(void)gg_policy_line(&pr, &deflim, line, l);
+			assert_int_equal(pr.req.seen, 0);
+		}
+		for (int add = 0; add < 2; add++) {
+			size_t l = (size_t)sprintf(line, add ? "%sx=v" : "x%s=v", name);
+			one_as_ref(name, &deflim, line, l);
+			gg_policy_begin(&pr);
+			(void)gg_policy_line(&pr, &deflim, line, l);
+			assert_int_equal(pr.req.seen, 0);
+		}
+		/* And the name itself is known. */
+		{
+			size_t l = (size_t)sprintf(line, "%s=v", name);
+			gg_policy_begin(&pr);
+			(void)gg_policy_line(&pr, &deflim, line, l);
+			assert_int_equal(pr.req.seen, 1u << known[k].field);
+			assert_string_equal(field_of(&pr.req, known[k].field), "v");
+		}
+	}
+}
+
+static void test_duplicates_last_wins(void **state)
+{
+	static const char *const lines[] = {
+		"sender=first@example.org", "sender=second@example.org", "helo_name=a",
+		"helo_name=", "protocol_state=RCPT", "protocol_state=DATA", "queue_id=Q1",
+		"queue_id=Q2", "sender=third@example.org",
+	};
+	size_t lens[GG_ARRAY_LEN(lines)];
+	struct gg_policy_req pr;
+
+	(void)state;
+	gg_policy_begin(&pr);
+	for (size_t i = 0; i < GG_ARRAY_LEN(lines); i++) {
+		lens[i] = strlen(lines[i]);
+		assert_int_equal(gg_policy_line(&pr, &deflim, lines[i], lens[i]), 0);
+	}
+	assert_int_equal(pr.error, GG_PE_NONE);
+	assert_string_equal(pr.req.sender, "third@example.org");
+	assert_string_equal(pr.req.helo_name, "");
+	assert_true(pr.req.seen & (1u << GG_RF_HELO_NAME));
+	assert_int_equal(pr.req.stage, GG_STAGE_DATA);
+	assert_string_equal(pr.req.queue_id, "Q2");
+	assert_int_equal(pr.nattrs, GG_ARRAY_LEN(lines));
+	same_as_ref("duplicates", &deflim, lines, lens, GG_ARRAY_LEN(lines));
+}
+
+static void test_empty_value_every_known(void **state)
+{
+	char line[64];
+	struct gg_policy_req pr;
+
+	(void)state;
+	for (size_t k = 0; k < GG_ARRAY_LEN(known); k++) {
+		size_t l = (size_t)sprintf(line, "%s=", known[k].name);
+		gg_policy_begin(&pr);
+		(void)gg_policy_line(&pr, &deflim, line, l);
+		assert_int_equal(pr.error, GG_PE_NONE);
+		assert_int_equal(pr.req.seen, 1u << known[k].field);
+		assert_string_equal(field_of(&pr.req, known[k].field), "");
+		one_as_ref(known[k].name, &deflim, line, l);
+	}
+}
+
+static void test_field_sizes_exactly(void **state)
+{
+	/* A value of the field's size - 1 fits; one byte more is cut (client_address: refused). */
+	char line[1200];
+	struct gg_policy_req pr;
+
+	(void)state;
+	for (size_t k = 0; k < GG_ARRAY_LEN(known); k++) {
+		size_t nl = (size_t)sprintf(line, "%s=", known[k].name);
+		for (size_t vl = known[k].size - 2; vl <= known[k].size + 1; vl++) {
+			int over = vl >= known[k].size;
+			memset(line + nl, 'v', vl);
+			gg_policy_begin(&pr);
+			(void)gg_policy_line(&pr, &deflim, line, nl + vl);
+			if (known[k].field == GG_RF_CLIENT_ADDRESS)
+				assert_int_equal(pr.error, over ? GG_PE_VALUE : GG_PE_NONE);
+			else
+				assert_int_equal(pr.error, GG_PE_NONE);
+			assert_int_equal(!!(pr.req.truncated & (1u << known[k].field)), over);
+			assert_int_equal(strlen(field_of(&pr.req, known[k].field)),
+					 over ? known[k].size - 1 : vl);
+			one_as_ref(known[k].name, &deflim, line, nl + vl);
+		}
+	}
+}
+
+static void test_limits_like_ref(void **state)
+{
+	/*
+	 * max_line of every length from 1 to 40 (each alignment of the scan),
+	 * lines exactly at it and one past, with and without a CR, with a bad
+	 * byte last; max_attributes and max_request exactly and one past.
+	 */
+	char line[64], label[96];
+
+	(void)state;
+	for (size_t max = 1; max <= 40; max++) {
+		struct gg_policy_limits lim = { max, 128, 65536 };
+		for (size_t len = max - 1 + (max == 1); len <= max + 1; len++)
+			for (int v = 0; v < 3; v++) {
+				memset(line, 'a', sizeof(line));
+				line[0] = 's';
+				if (len > 1)
+					line[len / 2] = '=';
+				if (v == 1)
+					line[len - 1] = '\r';
+				if (v == 2)
+					line[len - 1] = '\001';
+				snprintf(label, sizeof(label), "max_line %zu len %zu variant %d", max, len, v);
+				one_as_ref(label, &lim, line, len);
+			}
+	}
+	{
+		static const char *const lines[] = { "a=1", "sender=x", "c=3", "recipient=y", "e=5", "" };
+		size_t lens[GG_ARRAY_LEN(lines)];
+
+		for (size_t i = 0; i < GG_ARRAY_LEN(lines); i++)
+			lens[i] = strlen(lines[i]);
+		for (size_t maxa = 3; maxa <= 6; maxa++) {
+			struct gg_policy_limits lim = { 64, maxa, 65536 };
+			snprintf(label, sizeof(label), "max_attributes %zu", maxa);
+			same_as_ref(label, &lim, lines, lens, GG_ARRAY_LEN(lines));
+		}
+		for (size_t maxr = 30; maxr <= 45; maxr++) {
+			struct gg_policy_limits lim = { 64, 128, maxr };
+			snprintf(label, sizeof(label), "max_request %zu", maxr);
+			same_as_ref(label, &lim, lines, lens, GG_ARRAY_LEN(lines));
+		}
+	}
+}
+
+static void test_postfix_request_like_ref(void **state)
+{
+	/* The whole Postfix request, line by line, in plain LF and in CRLF. */
+	static const char text[] = POSTFIX_REQUEST;
+	const char *lines[64];
+	size_t lens[64], n = 0;
+	char crlf[sizeof(text) * 2];
+	const char *p = text;
+
+	(void)state;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		lines[n] = p;
+		lens[n++] = (size_t)(nl - p);
+		p = nl + 1;
+	}
+	same_as_ref("Postfix request", &deflim, lines, lens, n);
+	{
+		char *q = crlf;
+		for (size_t i = 0; i < n; i++) {
+			memcpy(q, lines[i], lens[i]);
+			q[lens[i]] = '\r';
+			lines[i] = q;
+			lens[i]++;
+			q += lens[i];
+		}
+	}
+	same_as_ref("Postfix request, CRLF", &deflim, lines, lens, n);
+}
+
 static void test_error_strings(void **state)
 {
 	static const enum gg_policy_error all[] = { GG_PE_NONE, GG_PE_SYNTAX, GG_PE_BINARY, GG_PE_LINE,
@@ -690,6 +1081,18 @@ int main(void)
 	tu_add(&s, test_names_are_exact, NULL, "attribute names match exactly");
 	tu_add(&s, test_tab_allowed, NULL, "a tab inside a value is allowed");
 	tu_add(&s, test_error_strings, NULL, "error strings");
+	tu_add(&s, test_every_byte_everywhere, NULL,
+	       "scanner: every byte value at every offset of lines of 1 to 40 bytes, as the model");
+	tu_add(&s, test_bad_byte_results, NULL, "scanner: exactly control bytes but tab, and DEL, refused");
+	tu_add(&s, test_names_one_char_off, NULL,
+	       "names: one byte changed, cut or added is unknown, as the model");
+	tu_add(&s, test_duplicates_last_wins, NULL, "names: a repeated attribute, the last one counts");
+	tu_add(&s, test_empty_value_every_known, NULL, "names: an empty value for every known attribute");
+	tu_add(&s, test_field_sizes_exactly, NULL,
+	       "limit: every field's size exactly, and one byte more, as the model");
+	tu_add(&s, test_limits_like_ref, NULL,
+	       "limit: max_line 1 to 40, max_attributes and max_request at and past, as the model");
+	tu_add(&s, test_postfix_request_like_ref, NULL, "a full Postfix request, LF and CRLF, as the model");
 	tu_add(&s, test_inbuf_grows, NULL, "buffer: doubles when full, up to the cap, keeping its bytes");
 	tu_add(&s, test_inbuf_small_cap, NULL, "buffer: a cap below the first size, then raised");
 	tu_add(&s, test_inbuf_consume, NULL, "buffer: framed bytes dropped, an empty buffer given back");
