@@ -171,7 +171,7 @@ int main(void)
 	m.args.config.path = conf;
 	m.args.foreground = 1;
 	if ((m.cfg = gg_daemon_config(&m.args, mlt_validate, err, sizeof(err))) == NULL ||
-	    gg_log_open(&m.log, "t_worker", "mail", 1) != 0 ||
+	    gg_log_open(&m.log, "t_worker", "mail", 1, NULL, err, sizeof(err)) != 0 ||
 	    mlt_queue_init(&m.queue, 1000, err, sizeof(err)) != 0 ||
 	    gg_store_open(m.cfg->database, (size_t)m.cfg->database_cache_size, &m.store, err,
 			  sizeof(err)) != GG_OK) {
