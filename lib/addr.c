@@ -46,9 +46,38 @@ enum gg_status gg_addr_parse(const char *s, struct gg_addr *out)
 	return GG_EINVAL;
 }
 
+/*
+ * format_v4 - "192.0.2.1" as inet_ntop() writes it, without the C library's
+ * formatting (every request formats its client network); the length, or 0
+ * if buf is too small
+ */
+static size_t format_v4(const uint8_t *b, char *buf, size_t size)
+{
+	char tmp[16], *p = tmp;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+	if ((size_t)(p - tmp) > size)
+		return 0;
+	memcpy(buf, tmp, (size_t)(p - tmp));
+	return (size_t)(p - tmp) - 1;
+}
+
 /* gg_addr_format - numeric text form */
 void gg_addr_format(const struct gg_addr *a, char *buf, size_t size)
 {
+	if (a->family == AF_INET) {
+		if (format_v4(a->bytes, buf, size) == 0 && size > 0)
+			buf[0] = '\0';
+		return;
+	}
 	if (inet_ntop(a->family, a->bytes, buf, (socklen_t)size) == NULL && size > 0)
 		buf[0] = '\0';
 }
@@ -72,10 +101,28 @@ void gg_addr_mask(struct gg_addr *a, int prefix)
 void gg_addr_format_net(const struct gg_addr *a, int prefix, char *buf, size_t size)
 {
 	struct gg_addr n = *a;
-	char tmp[INET6_ADDRSTRLEN];
+	char tmp[INET6_ADDRSTRLEN + 4];
+	size_t len;
 
 	gg_addr_mask(&n, prefix);
 	gg_addr_format(&n, tmp, sizeof(tmp));
+	len = strlen(tmp);
+	if (prefix >= 0 && prefix <= 128) {
+		/* "/24" by hand too; the result is what snprintf would write, cut to size */
+		tmp[len++] = '/';
+		if (prefix >= 100)
+			tmp[len++] = (char)('0' + prefix / 100);
+		if (prefix >= 10)
+			tmp[len++] = (char)('0' + prefix / 10 % 10);
+		tmp[len++] = (char)('0' + prefix % 10);
+		tmp[len] = '\0';
+		if (size > 0) {
+			size_t n2 = len < size ? len : size - 1;
+			memcpy(buf, tmp, n2);
+			buf[n2] = '\0';
+		}
+		return;
+	}
 	snprintf(buf, size, "%s/%d", tmp, prefix);
 }
 

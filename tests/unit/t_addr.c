@@ -3,6 +3,8 @@
  * IPv4-mapped folding, brackets, "IPv6:" prefix), masking at odd prefixes,
  * network text, CIDR parsing and matching
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -289,6 +291,51 @@ static void test_format_small_buffer(void **state)
 	assert_string_equal(buf, "");
 }
 
+/*
+ * IPv4 is formatted without inet_ntop() and snprintf(): the result must be
+ * theirs, byte for byte, for every value of a byte in every position,
+ * every prefix, and every buffer size (cut like snprintf cuts).
+ */
+static void test_format_v4_like_libc(void **state)
+{
+	struct gg_addr a;
+	char got[64], want[64], ntop[INET6_ADDRSTRLEN];
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.family = AF_INET;
+	for (int pos = 0; pos < 4; pos++) {
+		for (int v = 0; v < 256; v++) {
+			static const uint8_t base[4] = { 198, 51, 100, 7 };
+			memcpy(a.bytes, base, 4);
+			a.bytes[pos] = (uint8_t)v;
+			assert_non_null(inet_ntop(AF_INET, a.bytes, ntop, sizeof(ntop)));
+			gg_addr_format(&a, got, sizeof(got));
+			assert_string_equal(got, ntop);
+			for (int prefix = 0; prefix <= 32; prefix += (v % 7) + 1) {
+				struct gg_addr m = a;
+				gg_addr_mask(&m, prefix);
+				assert_non_null(inet_ntop(AF_INET, m.bytes, ntop, sizeof(ntop)));
+				for (size_t size = 1; size <= 20; size++) {
+					memset(got, 'x', sizeof(got));
+					/* what snprintf(buf, size, "%s/%d", ...) leaves */
+					int full = snprintf(want, sizeof(want), "%s/%d", ntop, prefix);
+					if ((size_t)full >= size)
+						want[size - 1] = '\0';
+					gg_addr_format_net(&a, prefix, got, size);
+					assert_string_equal(got, want);
+				}
+			}
+		}
+	}
+	/* Too small for the address: empty, as when inet_ntop() fails. */
+	memcpy(a.bytes, "\xc0\x00\x02\x01", 4);
+	gg_addr_format(&a, got, 8);
+	assert_string_equal(got, "");
+	gg_addr_format(&a, got, 10);
+	assert_string_equal(got, "192.0.2.1");
+}
+
 int main(void)
 {
 	struct tu_suite s = { 0 };
@@ -300,6 +347,7 @@ int main(void)
 	for (i = 0; i < GG_ARRAY_LEN(mask_cases); i++)
 		tu_add(&s, test_mask, &mask_cases[i], "mask: %s", mask_cases[i].label);
 	tu_add(&s, test_mask_out_of_range, NULL, "mask: prefixes outside the family's range");
+	tu_add(&s, test_format_v4_like_libc, NULL, "format: IPv4 byte for byte as inet_ntop and snprintf");
 	for (i = 0; i < GG_ARRAY_LEN(cidr_cases); i++)
 		tu_add(&s, test_cidr_parse, &cidr_cases[i], "cidr: %s", cidr_cases[i].label);
 	for (i = 0; i < GG_ARRAY_LEN(match_cases); i++)
