@@ -10,9 +10,11 @@
  * key it is given and the walk unpacks what it reads, so nothing above
  * this file knows.  A key that does not unpack is junk to the expiry walk.
  *
- * Cache: a size in MB, or 0 for automatic: AUTO_BASE_MB plus a quarter of
- * the database files' size at open, at most an eighth of the machine's
- * memory (and never below AUTO_BASE_MB).  The cache is made when the
+ * Cache: a size in MB, or 0 for automatic: a base of a 64th of the
+ * machine's memory (AUTO_MIN_MB to AUTO_BASE_MAX_MB: room for the first
+ * million or two triplets, so a new database does not outgrow its cache
+ * before the next start) plus a quarter of the database files' size at
+ * open, at most an eighth of the memory (and never below AUTO_MIN_MB).  The cache is made when the
  * environment's regions are, so open first removes regions that no
  * process uses any more (DB_ENV->remove without DB_FORCE refuses while
  * any process has them open): a new size takes effect at the next start.
@@ -61,7 +63,8 @@
 #define DB_FILE "triplets.db"		/* format 2: packed keys */
 #define DB_FILE_V1 "greygate.db"	/* format 1: text keys, upgraded at open */
 #define UPGRADE_BATCH 5000
-#define AUTO_BASE_MB 32
+#define AUTO_MIN_MB 32
+#define AUTO_BASE_MAX_MB 256
 
 struct store_bdb {
 	struct gg_store base;
@@ -524,24 +527,27 @@ static uint64_t file_bytes(const char *dir, const char *name)
 }
 
 /*
- * cache_size_mb - the configured size, or for 0 (auto): AUTO_BASE_MB plus
- * a quarter of the database, at most an eighth of the memory
+ * cache_size_mb - the configured size, or for 0 (auto): a 64th of the
+ * memory (32 to 256 MB) plus a quarter of the database, at most an eighth
+ * of the memory
  */
 static size_t cache_size_mb(size_t want_mb, const char *dir, char *why, size_t whysize)
 {
 	uint64_t db = file_bytes(dir, DB_FILE) + file_bytes(dir, DB_FILE_V1), mb;
 	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	uint64_t cap = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 8 / 1048576 : 0;
+	uint64_t mem = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 1048576 : 0;
+	uint64_t base = mem / 64, cap = mem / 8;
 
 	if (want_mb > 0) {
 		snprintf(why, whysize, "from database_cache_size");
 		return want_mb;
 	}
-	mb = AUTO_BASE_MB + db / 4 / 1048576;
-	if (cap < AUTO_BASE_MB)
-		cap = AUTO_BASE_MB;
-	snprintf(why, whysize, "auto: %d MB and a quarter of the %llu MB database%s",
-		 AUTO_BASE_MB, (unsigned long long)(db / 1048576),
+	base = base < AUTO_MIN_MB ? AUTO_MIN_MB : base > AUTO_BASE_MAX_MB ? AUTO_BASE_MAX_MB : base;
+	mb = base + db / 4 / 1048576;
+	if (cap < AUTO_MIN_MB)
+		cap = AUTO_MIN_MB;
+	snprintf(why, whysize, "auto: %llu MB and a quarter of the %llu MB database%s",
+		 (unsigned long long)base, (unsigned long long)(db / 1048576),
 		 mb > cap ? ", at most an eighth of the memory" : "");
 	return (size_t)(mb > cap ? cap : mb);
 }
