@@ -272,7 +272,7 @@ static void put_step(const struct mg *mg, struct sess *s, enum step st)
     }
     case ST_CONNECT:
         put_macros(s, SMFIC_CONNECT, "j", "mx.bench.test", "{daemon_name}", "smtpd",
-                   "v", "Postfix 3.7.11", NULL);
+                   "v", "Postfix 3.7.11", (char *)NULL);
         client_v4(s->msg, a, sizeof(a));
         snprintf(b, sizeof(b), "[%s]", a);
         p = pkt_begin(s, SMFIC_CONNECT);
@@ -290,14 +290,14 @@ static void put_step(const struct mg *mg, struct sess *s, enum step st)
         return;
     case ST_MAIL:
         sender(mg, s, a);
-        put_macros(s, SMFIC_MAIL, "{mail_addr}", a, NULL);
+        put_macros(s, SMFIC_MAIL, "{mail_addr}", a, (char *)NULL);
         p = pkt_begin(s, SMFIC_MAIL);
         p = put(p, a);
         pkt_end(s, p);
         return;
     case ST_RCPT:
         recipient(mg, s, a);
-        put_macros(s, SMFIC_RCPT, "{rcpt_addr}", a, NULL);
+        put_macros(s, SMFIC_RCPT, "{rcpt_addr}", a, (char *)NULL);
         p = pkt_begin(s, SMFIC_RCPT);
         p = put(p, a);
         pkt_end(s, p);
@@ -331,7 +331,7 @@ static void put_step(const struct mg *mg, struct sess *s, enum step st)
         return;
     case ST_EOM:
         snprintf(a, sizeof(a), "Q%" PRIx64, s->msg);
-        put_macros(s, SMFIC_BODYEOB, "i", a, NULL);
+        put_macros(s, SMFIC_BODYEOB, "i", a, (char *)NULL);
         p = pkt_begin(s, SMFIC_BODYEOB);
         pkt_end(s, p);
         return;

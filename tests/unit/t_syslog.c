@@ -218,7 +218,7 @@ static int wire_child(const struct wire_case *c)
 				       "", "", "" };
 	static char got[3][MAXMSG];
 	size_t lens[3];
-	char *msg = malloc(c->len + 1), err[256];
+	char *msg, err[256];
 	struct gg_log log;
 	int fd, glibc_fd = -1, our_fd = -1;
 
@@ -227,6 +227,8 @@ static int wire_child(const struct wire_case *c)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("tmpfs", "/dev", "tmpfs", 0, "size=64k,mode=755") != 0)
 		return 77;
+	if ((msg = malloc(c->len + 1)) == NULL)
+		return 1;
 	for (size_t i = 0; i < c->len; i++)
 		msg[i] = (char)('a' + i % 26);
 	msg[c->len] = '\0';
